@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything the pipeline needs, idempotently, from Debian's archive
+# and crates.io. Nothing here changes the system's apt configuration.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+apt_pkgs=(
+	# Rust-for-Linux toolchain: rustc/rustdoc/cargo/rustfmt/clippy 1.96 and
+	# the library source the kernel builds `core` from.
+	rustc-web rust-web-src cargo-web rustfmt-web rust-web-clippy
+	# bindgen-cli links against libclang; 7.2 needs >= 17.
+	libclang-19-dev
+	# Kernel build dependencies.
+	gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils python3 kmod
+	# The VM: busybox for the initramfs, QEMU under TCG.
+	busybox-static qemu-system-x86
+	# Debian's kernel source package and the git tree we turn it into.
+	git dpkg-dev ca-certificates
+)
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	log "apt: installing ${missing[*]}"
+	sudo_ apt-get update -qq
+	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		-t bookworm-security --no-install-recommends "${missing[@]}"
+else
+	log "apt: all ${#apt_pkgs[@]} packages present"
+fi
+
+# bindgen from crates.io, pinned, in our own cache (not ~/.cargo/bin).
+if [[ ! -x $BINDGEN ]] || ! "$BINDGEN" --version | grep -q " $BINDGEN_VERSION\$"; then
+	log "cargo: installing bindgen-cli $BINDGEN_VERSION into $TOOLS_DIR"
+	LIBCLANG_PATH=$LIBCLANG_PATH "$HOST_CARGO" install --quiet --locked \
+		--root "$TOOLS_DIR" bindgen-cli --version "$BINDGEN_VERSION"
+else
+	log "cargo: bindgen-cli $BINDGEN_VERSION present"
+fi
+
+for t in "$KRUSTC" "$KRUSTDOC" "$KRUSTFMT" "$BINDGEN"; do
+	log "tool: $t: $("$t" --version | head -n1)"
+done
+RUST_LIB_SRC=${RUST_LIB_SRC:-$(rust_lib_src)}
+[[ -d $RUST_LIB_SRC ]] || die "Rust library source not found at $RUST_LIB_SRC"
+log "setup: done"
