@@ -25,3 +25,42 @@ rust_lib_src() {
 	for d in /usr/src/rustc-*/library; do if [[ -d $d ]]; then echo "$d"; fi; done | sort -V | tail -n1
 }
 RUST_LIB_SRC=${RUST_LIB_SRC:-$(rust_lib_src)}
+
+# The pristine base: Debian's linux-source package, one exact version.
+KVER=${KVER:-7.2}
+KDEB_VERSION=${KDEB_VERSION:-7.2.12-1~bpo13+1}
+KSUITE=${KSUITE:-trixie-backports}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The kernel git tree: the pristine base as its first commit, the series on
+# top as branch $SERIES_BRANCH. KERNEL_SRC points at a user's own tree.
+KERNEL_SRC=${KERNEL_SRC:-$CACHE/linux-$KVER}
+SERIES_BRANCH=${SERIES_BRANCH:-wasm}
+BASE_TAG=${BASE_TAG:-wasm-base}
+# Fixed identity and date for the series commits, so that `make patches` is
+# reproducible byte for byte on any machine.
+SERIES_DATE='2026-11-24T12:00:00+00:00'
+
+# git with the series' fixed identity and dates.
+series_git() {
+	local who name email
+	who=$(sed -n 's/^Author: //p' "$TOP/series/config")
+	name=${who% <*}
+	email=${who##*<}
+	email=${email%>}
+	GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email \
+	GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
+	GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
+		git -c commit.gpgsign=false "$@"
+}
+
+BUILD_DIR=${BUILD_DIR:-$CACHE/build}
+JOBS=${JOBS:-$(nproc)}
+# Every kernel make gets the toolchain on its command line: the top Makefile
+# assigns RUSTC & co., so environment variables are not enough, and without
+# them CONFIG_RUST silently disappears from the config.
+kmake_vars() {
+	echo RUSTC="$KRUSTC" RUSTDOC="$KRUSTDOC" RUSTFMT="$KRUSTFMT" \
+		CLIPPY_DRIVER=/usr/bin/clippy-driver BINDGEN="$BINDGEN" \
+		RUST_LIB_SRC="$(rust_lib_src)"
+}
+export LIBCLANG_PATH

@@ -18,6 +18,8 @@ apt_pkgs=(
 	busybox-static qemu-system-x86
 	# Debian's kernel source package and the git tree we turn it into.
 	git dpkg-dev ca-certificates
+	# checkpatch.pl runs spdxcheck.py with these (Debian's python3).
+	python3-ply python3-git
 )
 
 missing=()

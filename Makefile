@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# WebAssembly in the Linux kernel: the pipeline from Debian's pristine kernel
+# source through this patch series to a Rust-enabled build, KUnit and a QEMU
+# VM. Expensive outputs live in $(CACHE) (default ~/.cache/wasm-kernel),
+# keyed by their inputs. Run `make help` for the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+S := scripts
+CARGO ?= cargo
+TOOLS := tools/wasm
+CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
+
+.PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
+	check-patches host-test demo check
+
+help:
+	@echo 'make demo          set up, build, boot the VM and show the runtime working'
+	@echo 'make check         every test: host, KUnit (x86_64 under QEMU), VM, series'
+	@echo
+	@echo 'make setup         install the toolchain and build dependencies (apt, cargo)'
+	@echo 'make tree          pristine Linux $(or $(KVER),7.2) + the series as git commits'
+	@echo '                   (KERNEL_SRC=/path/to/linux: apply to your own git tree)'
+	@echo 'make kernel        build the test VM kernel (incremental)'
+	@echo 'make tools         build the userspace tools (tools/wasm)'
+	@echo "make vm CMD='...'  boot the VM, run CMD as root in it, exit with its status"
+	@echo 'make kunit         drivers/wasm KUnit suites on x86_64 under QEMU (kunit-um: UML)'
+	@echo 'make patches       regenerate patches/ from the series and check it'
+	@echo 'make host-test     cargo fmt, clippy and tests of tools/wasm'
+
+setup:
+	@$(S)/setup.sh
+
+tree: setup
+	@$(S)/tree.sh
+
+kernel: tree
+	@$(S)/build-kernel.sh
+
+tools: setup
+	@$(CARGO) build -q --release $(CARGO_FLAGS) --workspace
+
+vm: kernel tools
+	@$(S)/vm.sh "$(CMD)"
+
+vm-test: kernel tools
+	@$(S)/vm.sh /tests/run
+
+kunit: tree
+	@$(S)/kunit.sh x86_64
+
+kunit-um: tree
+	@$(S)/kunit.sh um
+
+patches: tree
+	@$(S)/patches.sh
+
+check-patches: tree
+	@$(S)/patches.sh --check
+
+host-test: setup
+	@$(CARGO) fmt --manifest-path $(TOOLS)/Cargo.toml --all --check
+	@$(CARGO) clippy -q $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
+	@$(CARGO) test -q $(CARGO_FLAGS) --workspace
+
+demo: kernel tools
+	@$(S)/demo.sh
+
+check: host-test check-patches kunit vm-test
+	@echo 'check: all passed'

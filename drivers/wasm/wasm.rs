@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! WebAssembly runtime.
+//!
+//! Runs WebAssembly modules in the kernel. Userspace (`wasmctl`, in the
+//! kernel tree's companion `tools/wasm/`) loads, instantiates and invokes
+//! modules over the netlink Connector API; see `Documentation/wasm/`.
+
+use kernel::prelude::*;
+
+module! {
+    type: WasmModule,
+    name: "wasm",
+    authors: ["The WebAssembly subsystem developers"],
+    description: "WebAssembly runtime",
+    license: "GPL",
+}
+
+/// The runtime's version, `major.minor.patch`. `tools/wasm` reads the same
+/// file, so the kernel and its tools cannot disagree on it.
+pub(crate) const VERSION: &str = include_str!("version.txt").trim_ascii_end();
+
+/// Splits a `major.minor.patch` version into its three numbers.
+///
+/// Returns `None` unless there are exactly three dot-separated decimal
+/// numbers, each fitting in a `u16`.
+pub(crate) fn parse_version(version: &str) -> Option<[u16; 3]> {
+    let mut out = [0u16; 3];
+    let mut parts = version.split('.');
+    for slot in &mut out {
+        let part = parts.next()?;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *slot = part.parse().ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(out)
+}
+
+struct WasmModule;
+
+impl kernel::Module for WasmModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let Some([major, minor, patch]) = parse_version(VERSION) else {
+            pr_err!("malformed version {VERSION:?}\n");
+            return Err(EINVAL);
+        };
+        pr_info!("WebAssembly runtime {major}.{minor}.{patch} loaded\n");
+        Ok(WasmModule)
+    }
+}
+
+impl Drop for WasmModule {
+    fn drop(&mut self) {
+        pr_info!("WebAssembly runtime unloaded\n");
+    }
+}
+
+#[cfg(CONFIG_WASM_KUNIT_TEST)]
+#[kunit_tests(wasm_driver)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_version_is_well_formed() {
+        assert!(parse_version(VERSION).is_some());
+    }
+
+    #[test]
+    fn parse_version_accepts_three_numbers() {
+        assert_eq!(parse_version("0.1.0"), Some([0, 1, 0]));
+        assert_eq!(parse_version("65535.2.31"), Some([65535, 2, 31]));
+    }
+
+    #[test]
+    fn parse_version_rejects_malformed() {
+        for bad in ["", "1", "1.2", "1.2.3.4", "1..3", "1.2.x", "-1.2.3", "+1.2.3", "65536.0.0"] {
+            assert_eq!(parse_version(bad), None, "{bad:?}");
+        }
+    }
+}

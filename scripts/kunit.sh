@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.sh [x86_64|um]  Run the drivers/wasm KUnit suites through kunit.py.
+# x86_64 runs under QEMU with TCG (see scripts/qemu-tcg); um runs natively
+# and is the fast one for iterating. Fails on any failed or crashed test, or
+# when no drivers/wasm suite ran.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=${1:-x86_64}
+build_dir=$BUILD_DIR/kunit-$arch
+read -ra vars <<<"$(kmake_vars)"
+make_opts=()
+for v in "${vars[@]}"; do make_opts+=(--make_options "$v"); done
+
+outp=$(mktemp)
+trap 'rm -f "$outp"' EXIT
+log "kunit: drivers/wasm on $arch (build dir $build_dir)"
+{
+	if (
+		cd "$KERNEL_SRC"
+		PATH=$TOP/scripts/qemu-tcg:/usr/bin:$PATH python3 tools/testing/kunit/kunit.py run \
+			--arch="$arch" --kunitconfig=drivers/wasm --build_dir="$build_dir" \
+			--jobs="$JOBS" --timeout="${KUNIT_TIMEOUT:-600}" "${make_opts[@]}"
+	) 2>&1; then echo 0; else echo $?; fi >"$outp.rc"
+} | tee "$outp" | grep --line-buffered -E '^\[[0-9:]+\] .*(ok|Testing|Ran|Building|Configuring|Starting|Elapsed)' || true
+rc=$(cat "$outp.rc")
+rm -f "$outp.rc"
+if ((rc != 0)); then
+	grep -vE '^\[[0-9:]+\] ' "$outp" | tail -n 40 >&2
+	die "kunit ($arch): kunit.py failed (exit $rc)"
+fi
+grep -q 'wasm_' "$outp" || die "kunit ($arch): no drivers/wasm suite ran"
+grep -E 'Testing complete\.' "$outp" | sed 's/^\[[0-9:]*\] //'

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh 'CMD'  Boot the test kernel in QEMU (TCG) with a busybox initramfs
+# holding the wasm module, the project's userspace tools, examples/ and
+# tests/vm/, run CMD as root inside the guest, print its output and exit
+# with its status. Time-bounded (VM_TIMEOUT seconds); a guest panic, hang,
+# or an oops/WARN in the guest's dmesg is a failure, shown with the log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+cmd=${1:?usage: vm.sh CMD}
+timeout_s=${VM_TIMEOUT:-300}
+out=$BUILD_DIR/vm
+kernel=$out/arch/x86/boot/bzImage
+[[ -f $kernel ]] || die "no kernel at $kernel: run 'make kernel'"
+release=$(cat "$out/include/config/kernel.release")
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,etc,proc,sys,dev,tmp,lib/modules,examples,tests}
+cp /bin/busybox "$root/bin/busybox"
+cp -a "$out/modroot/lib/modules/$release" "$root/lib/modules/"
+
+# The project's userspace tools, with the shared libraries they need.
+tools=()
+for t in "$TOP"/tools/wasm/target/release/{wasmctl,cn-echo,wasm-spec}; do
+	[[ -x $t ]] && tools+=("$t")
+done
+for t in "${tools[@]}"; do
+	cp "$t" "$root/usr/bin/"
+	ldd "$t" | grep -o '/[^ ]*' | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+done
+[[ -d $TOP/examples ]] && cp -a "$TOP/examples/." "$root/examples/"
+[[ -d $TOP/tests/vm ]] && cp -a "$TOP/tests/vm/." "$root/tests/"
+
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf '%s\n' "$cmd" >"$root/cmd"
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/usr/bin:/bin:/sbin:/usr/sbin HOME=/ TERM=dumb
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+modprobe wasm || echo "init: modprobe wasm failed"
+echo "@@VM-START"
+sh /cmd
+rc=$?
+echo "@@VM-END $rc"
+if dmesg | grep -qE 'Oops|BUG:|WARNING:|Call Trace:|general protection|Kernel panic'; then
+	echo "@@VM-OOPS"
+	dmesg
+fi
+reboot -f
+INIT
+chmod +x "$root/init"
+
+# The console node must be in the archive for init's output to be seen.
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+printf 'dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\n' >"$work/dev.list"
+"$out/usr/gen_init_cpio" "$work/dev.list" >>"$work/initramfs.cpio"
+gzip -1 "$work/initramfs.cpio"
+
+log="$work/console.log"
+set +e
+timeout -k 5 "$timeout_s" /usr/bin/qemu-system-x86_64 -nodefaults -display none \
+	-machine pc -cpu max -smp 2 -m 1G -no-reboot \
+	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1 oops=panic" \
+	-serial "file:$log" </dev/null
+qrc=$?
+set -e
+tr -d '\r' <"$log" >"$log.clean"
+if ! grep -q '^@@VM-END ' "$log.clean"; then
+	cat "$log.clean" >&2
+	if ((qrc == 124)); then
+		die "vm: timed out after ${timeout_s}s (console log above)"
+	fi
+	die "vm: the guest did not finish CMD (QEMU exit $qrc; console log above)"
+fi
+sed -n '/^@@VM-START$/,/^@@VM-END /p' "$log.clean" | sed '1d;$d'
+if grep -q '^@@VM-OOPS$' "$log.clean"; then
+	sed -n '/^@@VM-OOPS$/,$p' "$log.clean" >&2
+	die "vm: the guest's dmesg has an oops/BUG/WARN (shown above)"
+fi
+exit "$(sed -n 's/^@@VM-END //p' "$log.clean")"
