@@ -18,12 +18,15 @@ outp=$(mktemp)
 trap 'rm -f "$outp"' EXIT
 log "kunit: drivers/wasm on $arch (build dir $build_dir)"
 {
-	if (
+	rc=0
+	(
 		cd "$KERNEL_SRC"
 		PATH=$TOP/scripts/qemu-tcg:/usr/bin:$PATH python3 tools/testing/kunit/kunit.py run \
 			--arch="$arch" --kunitconfig=drivers/wasm --build_dir="$build_dir" \
-			--jobs="$JOBS" --timeout="${KUNIT_TIMEOUT:-600}" "${make_opts[@]}"
-	) 2>&1; then echo 0; else echo $?; fi >"$outp.rc"
+			--jobs="$JOBS" --timeout="${KUNIT_TIMEOUT:-300}" \
+			--kernel_args=oops=panic --kernel_args=panic=-1 "${make_opts[@]}"
+	) 2>&1 || rc=$?
+	echo "$rc" >"$outp.rc"
 } | tee "$outp" | grep --line-buffered -E '^\[[0-9:]+\] .*(ok|Testing|Ran|Building|Configuring|Starting|Elapsed)' || true
 rc=$(cat "$outp.rc")
 rm -f "$outp.rc"
