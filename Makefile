@@ -13,7 +13,7 @@ TOOLS := tools/wasm
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches host-test demo check
+	check-patches lint host-test demo check
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -27,6 +27,7 @@ help:
 	@echo "make vm CMD='...'  boot the VM, run CMD as root in it, exit with its status"
 	@echo 'make kunit         drivers/wasm KUnit suites on x86_64 under QEMU (kunit-um: UML)'
 	@echo 'make patches       regenerate patches/ from the series and check it'
+	@echo 'make lint          rustfmt and make rustdoc over the kernel side (make kernel runs clippy)'
 	@echo 'make host-test     cargo fmt, clippy and tests of tools/wasm'
 
 setup:
@@ -59,6 +60,9 @@ patches: tree
 check-patches: tree
 	@$(S)/patches.sh --check
 
+lint: kernel
+	@$(S)/lint-kernel.sh
+
 host-test: setup
 	@$(CARGO) fmt --manifest-path $(TOOLS)/Cargo.toml --all --check
 	@$(CARGO) clippy -q $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
@@ -67,5 +71,5 @@ host-test: setup
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test check-patches kunit vm-test
+check: host-test check-patches lint kunit vm-test
 	@echo 'check: all passed'

@@ -4,7 +4,7 @@
 # Build the test VM kernel (tinyconfig + scripts/config/vm.config) out of
 # tree in $BUILD_DIR/vm, with the series applied. Incremental: the config is
 # regenerated only when the fragment changes, and make rebuilds only what the
-# series changed.
+# series changed. Rust goes through clippy (CLIPPY=1); warnings fail the build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -29,8 +29,18 @@ if [[ ! -f $out/.config || $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
 	done <"$frag"
 	echo "$want" >"$stamp"
 fi
-log "kernel: building in $out (-j$JOBS)"
-kmake -j"$JOBS" bzImage modules
+log "kernel: building in $out (-j$JOBS, CLIPPY=1)"
+# Rust is compiled through clippy-driver, so every build is a clippy pass too;
+# any compiler or clippy warning fails the build.
+warnings=$out/.build-warnings
+if ! kmake -j"$JOBS" CLIPPY=1 bzImage modules 2>"$warnings"; then
+	cat "$warnings" >&2
+	die "kernel: the build failed (above)"
+fi
+cat "$warnings" >&2
+if grep -q 'warning' "$warnings"; then
+	die "kernel: the build has warnings (above)"
+fi
 rm -rf "$out/modroot"
 kmake INSTALL_MOD_PATH="$out/modroot" modules_install >/dev/null
 log "kernel: $(kmake -s kernelrelease) $(du -h "$out/arch/x86/boot/bzImage" | cut -f1)"

@@ -46,7 +46,7 @@ use crate::{
     bindings,
     capability::Capability,
     error::{code::*, to_result, Result},
-    str::CStr,
+    str::{CStr, CStrExt},
     sync::{
         atomic::{Acquire, Atomic, Full, Relaxed, Release},
         rcu,
@@ -298,7 +298,7 @@ impl<T: Handler> Registration<T> {
         // SAFETY: `raw_id` and `name` are valid for the call, which copies both;
         // `trampoline::<T>` has the signature the connector expects.
         let ret = unsafe {
-            bindings::cn_add_callback(&raw_id, name.as_ptr().cast(), Some(trampoline::<T>))
+            bindings::cn_add_callback(&raw_id, name.as_char_ptr(), Some(trampoline::<T>))
         };
         if let Err(err) = to_result(ret) {
             unpublish(slot);
@@ -387,9 +387,8 @@ unsafe extern "C" fn trampoline<T: Handler>(
         return;
     };
     // SAFETY: `parms` is valid for the call (function safety requirements).
-    let sender = Sender {
-        parms: unsafe { &*parms },
-    };
+    let parms = unsafe { &*parms };
+    let sender = Sender { parms };
     let entry = get_entry::<T>(message.id());
     if entry.is_null() {
         return;
