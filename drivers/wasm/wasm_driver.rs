@@ -65,6 +65,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn alloc_crate_works() {
+        // The private `alloc` crate, through `wasm_alloc`'s KVmalloc shim.
+        let mut v = alloc::vec::Vec::new();
+        assert!(v.try_reserve(3 << 20).is_ok());
+        v.extend((0u32..1000).map(|i| i.wrapping_mul(2_654_435_761)));
+        assert_eq!(v.iter().fold(0u32, |a, &x| a ^ x), 0x713a_9f80);
+        assert!(v.try_reserve(usize::MAX / 2).is_err());
+    }
+
+    #[test]
+    fn soft_float_is_ieee() {
+        // Compiled to compiler-builtins calls (`__addsf3`, `__divdf3`, ...).
+        let third = core::hint::black_box(1.0f64) / core::hint::black_box(3.0f64);
+        assert_eq!(third.to_bits(), 0x3fd5_5555_5555_5555);
+        let sum = core::hint::black_box(0.1f32) + core::hint::black_box(0.2f32);
+        assert_eq!(sum.to_bits(), 0x3e99_999a);
+        let big = core::hint::black_box(1e300f64);
+        assert_eq!((big * big).to_bits(), f64::INFINITY.to_bits());
+        assert_eq!(core::hint::black_box(-2.75f64) as i64, -2);
+        assert_eq!(core::hint::black_box(3e9f32) as u32, 3_000_000_000);
+    }
+
+    #[test]
     fn own_version_is_well_formed() {
         assert!(parse_version(VERSION).is_some());
     }
