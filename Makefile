@@ -13,7 +13,7 @@ TOOLS := tools/wasm
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches lint host-test demo check
+	check-patches lint host-test spec spec-kernel fuzz demo check
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -28,7 +28,10 @@ help:
 	@echo 'make kunit         drivers/wasm KUnit suites on x86_64 under QEMU (kunit-um: UML)'
 	@echo 'make patches       regenerate patches/ from the series and check it'
 	@echo 'make lint          rustfmt and make rustdoc over the kernel side (make kernel runs clippy)'
-	@echo 'make host-test     cargo fmt, clippy and tests of tools/wasm'
+	@echo 'make host-test     cargo fmt, clippy, tests and docs of tools/wasm'
+	@echo 'make spec          the official WebAssembly 2.0 testsuite on the host engine'
+	@echo 'make spec-kernel   the same testsuite through the protocol, in the kernel (VM)'
+	@echo 'make fuzz          bounded cargo-fuzz runs (FUZZ_SECONDS each, default 20)'
 
 setup:
 	@$(S)/setup.sh
@@ -67,9 +70,20 @@ host-test: setup
 	@$(CARGO) fmt --manifest-path $(TOOLS)/Cargo.toml --all --check
 	@$(CARGO) clippy -q $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 	@$(CARGO) test -q $(CARGO_FLAGS) --workspace
+	@RUSTDOCFLAGS='-D warnings' $(CARGO) doc -q $(CARGO_FLAGS) --workspace --no-deps
+
+spec: setup
+	@$(CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec
+
+spec-kernel: kernel tools
+	@$(S)/vm.sh 'wasm-spec --backend kernel'
+
+FUZZ_SECONDS ?= 20
+fuzz: setup
+	@$(S)/fuzz.sh $(FUZZ_SECONDS)
 
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test check-patches lint kunit vm-test
+check: host-test spec fuzz check-patches lint kunit vm-test spec-kernel
 	@echo 'check: all passed'

@@ -51,9 +51,24 @@ kgit read-tree "$base"
 maintainers_entry() {
 	local frag blob
 	frag=$(mktemp)
+	# An F: path is listed from the commit that adds a file it covers, not
+	# counting vendored files and files a more specific F: path covers: so each
+	# commit that adds files updates MAINTAINERS (checkpatch asks for that).
+	local -a fpaths
+	mapfile -t fpaths < <(sed -n 's/^F:\t//p' "$TOP/MAINTAINERS.fragment")
 	while IFS= read -r line; do
 		if [[ $line == F:* ]]; then
-			kgit ls-files --error-unmatch -- "${line#F:	}" >/dev/null 2>&1 || continue
+			local path=${line#F:	} covered=0 f other
+			while read -r f; do
+				[[ $f =~ $VENDORED_RE ]] && continue
+				for other in "${fpaths[@]}"; do
+					[[ $other != "$path" && $other == "$path"* && $f == "$other"* ]] &&
+						continue 2
+				done
+				covered=1
+				break
+			done < <(kgit ls-files -- "$path")
+			((covered)) || continue
 		fi
 		printf '%s\n' "$line"
 	done <"$TOP/MAINTAINERS.fragment" >"$frag"

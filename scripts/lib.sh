@@ -8,6 +8,8 @@ CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasm-kernel}
 TOOLS_DIR=$CACHE/tools
 BINDGEN_VERSION=0.71.1
 BINDGEN=$TOOLS_DIR/bin/bindgen
+CARGO_FUZZ_VERSION=0.13.2
+CARGO_FUZZ=$TOOLS_DIR/bin/cargo-fuzz
 LIBCLANG_PATH=/usr/lib/llvm-19/lib
 # The kernel must be built with Debian's rustc (it ships rust-src); the
 # rustup toolchain in ~/.cargo/bin has none and shadows /usr/bin in PATH.
@@ -64,3 +66,8 @@ kmake_vars() {
 		RUST_LIB_SRC="$(rust_lib_src)"
 }
 export LIBCLANG_PATH
+
+# Paths of vendored third-party crates: imported unmodified, exempt from
+# checkpatch (as upstream's rust/syn/ is) and not a reason for a MAINTAINERS
+# line of their own.
+VENDORED_RE='^drivers/wasm/(wasmparser|bitflags)/'

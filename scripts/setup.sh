@@ -45,6 +45,15 @@ else
 	log "cargo: bindgen-cli $BINDGEN_VERSION present"
 fi
 
+# cargo-fuzz for the bounded fuzz runs of make check, pinned, same place.
+if [[ ! -x $CARGO_FUZZ ]] || ! "$CARGO_FUZZ" --version | grep -q " $CARGO_FUZZ_VERSION\$"; then
+	log "cargo: installing cargo-fuzz $CARGO_FUZZ_VERSION into $TOOLS_DIR"
+	"$HOST_CARGO" install --quiet --locked --root "$TOOLS_DIR" cargo-fuzz \
+		--version "$CARGO_FUZZ_VERSION"
+else
+	log "cargo: cargo-fuzz $CARGO_FUZZ_VERSION present"
+fi
+
 for t in "$KRUSTC" "$KRUSTDOC" "$KRUSTFMT" "$BINDGEN"; do
 	log "tool: $t: $("$t" --version | head -n1)"
 done

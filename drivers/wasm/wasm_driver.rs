@@ -6,7 +6,11 @@
 //! kernel tree's companion `tools/wasm/`) loads, instantiates and invokes
 //! modules over the netlink Connector API; see `Documentation/wasm/`.
 
-use kernel::prelude::*;
+use kernel::{connector, prelude::*};
+
+mod host;
+pub mod protocol;
+mod service;
 
 module! {
     type: WasmModule,
@@ -14,6 +18,24 @@ module! {
     authors: ["The WebAssembly subsystem developers"],
     description: "WebAssembly runtime",
     license: "GPL",
+    params: {
+        max_module_kib: u32 {
+            default: 16384,
+            description: "Largest module accepted, in KiB (at most 65536)",
+        },
+        max_memory_pages: u32 {
+            default: 16384,
+            description: "Largest linear memory of an instance, in 64 KiB pages",
+        },
+        default_fuel: u64 {
+            default: 0,
+            description: "Fuel of an invocation unless INSTANTIATE sets one; 0 is unlimited",
+        },
+        max_handles: u32 {
+            default: 1024,
+            description: "Most uploads, modules and instances at once",
+        },
+    },
 }
 
 /// The runtime's version, `major.minor.patch`. `tools/wasm` reads the same
@@ -40,7 +62,9 @@ pub(crate) fn parse_version(version: &str) -> Option<[u16; 3]> {
     Some(out)
 }
 
-struct WasmModule;
+struct WasmModule {
+    _service: connector::Registration<service::Service>,
+}
 
 impl kernel::Module for WasmModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
@@ -48,8 +72,23 @@ impl kernel::Module for WasmModule {
             pr_err!("malformed version {VERSION:?}\n");
             return Err(EINVAL);
         };
-        pr_info!("WebAssembly runtime {major}.{minor}.{patch} loaded\n");
-        Ok(WasmModule)
+        let limits = service::Limits {
+            max_module_len: (*module_parameters::max_module_kib.value())
+                .saturating_mul(1024)
+                .min(protocol::MAX_MODULE_LEN),
+            max_memory_pages: (*module_parameters::max_memory_pages.value()).min(65536),
+            default_fuel: *module_parameters::default_fuel.value(),
+            max_handles: *module_parameters::max_handles.value() as usize,
+        };
+        let id = connector::CbId::new(protocol::CONNECTOR_IDX, protocol::CONNECTOR_VAL);
+        let service =
+            connector::Registration::new(id, c"wasm", service::Service::new(limits)?, GFP_KERNEL)?;
+        pr_info!(
+            "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}})\n",
+            id.idx,
+            id.val
+        );
+        Ok(WasmModule { _service: service })
     }
 }
 
@@ -58,6 +97,9 @@ impl Drop for WasmModule {
         pr_info!("WebAssembly runtime unloaded\n");
     }
 }
+
+#[cfg(CONFIG_WASM_KUNIT_TEST)]
+mod engine_tests;
 
 #[cfg(CONFIG_WASM_KUNIT_TEST)]
 #[kunit_tests(wasm_driver)]

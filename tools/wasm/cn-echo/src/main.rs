@@ -255,6 +255,36 @@ fn garbage(sock: &Socket, opts: &Options) -> Result<(), String> {
     roundtrip(sock, opts, 2, 64)
 }
 
+/// For a service that answers every message (the wasm driver): random payloads
+/// of every size, half of them with a valid-looking protocol header, each get a
+/// reply with the right id, seq and ack.
+fn answers(sock: &Socket, opts: &Options, count: u32) -> Result<(), String> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..count {
+        let seq = 5000 + i;
+        let len = (next() % (MAX_ECHO as u64 + 5)) as usize;
+        let mut payload: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        // Half of them start like a real request, to get past the magic.
+        if i % 2 == 0 && payload.len() >= 8 {
+            payload[..4].copy_from_slice(b"WASM");
+            payload[4..6].copy_from_slice(&1u16.to_le_bytes());
+        }
+        let req = CnMsg::new(opts.id, seq, 0, payload).map_err(|e| e.to_string())?;
+        sock.send(req).map_err(|e| format!("send: {e}"))?;
+        let reply = sock.recv_msg()?;
+        if reply.id() != opts.id || reply.seq() != seq || reply.ack() != seq.wrapping_add(1) {
+            return Err(format!("message {i}: reply {reply:?} does not match"));
+        }
+    }
+    Ok(())
+}
+
 fn drop_privileges(uid: libc::uid_t) -> Result<(), String> {
     // SAFETY: plain credential syscalls.
     let ok = unsafe {
@@ -273,7 +303,8 @@ fn drop_privileges(uid: libc::uid_t) -> Result<(), String> {
 }
 
 const USAGE: &str = "usage: cn-echo [--uid UID] [--idx IDX] [--val VAL] \
-COMMAND\n  roundtrip [--count N] [--size BYTES]\n  expect-eperm\n  bad-len\n  garbage";
+COMMAND\n  roundtrip [--count N] [--size BYTES]\n  expect-eperm\n  bad-len\n  garbage\n  \
+answers [--count N]";
 
 fn run(args: Vec<String>) -> Result<String, (u8, String)> {
     let usage = |msg: &str| (2u8, format!("{msg}\n{USAGE}"));
@@ -303,7 +334,7 @@ fn run(args: Vec<String>) -> Result<String, (u8, String)> {
         return Err(usage(&format!("--size is at most {MAX_ECHO}")));
     }
     let command = command.ok_or_else(|| usage("no command"))?;
-    if !["roundtrip", "expect-eperm", "bad-len", "garbage"].contains(&command.as_str()) {
+    if !["roundtrip", "expect-eperm", "bad-len", "garbage", "answers"].contains(&command.as_str()) {
         return Err(usage(&format!("unknown command {command:?}")));
     }
     if let Some(uid) = uid {
@@ -312,6 +343,10 @@ fn run(args: Vec<String>) -> Result<String, (u8, String)> {
     let sock = Socket::open(Duration::from_millis(500)).map_err(|e| (1, format!("socket: {e}")))?;
     let fail = |e: String| (1u8, format!("{command}: {e}"));
     match command.as_str() {
+        "answers" => {
+            answers(&sock, &opts, count).map_err(fail)?;
+            Ok(format!("answers: {count} ok"))
+        }
         "roundtrip" => {
             roundtrip(&sock, &opts, count, size).map_err(fail)?;
             Ok(format!("roundtrip: {count} ok"))

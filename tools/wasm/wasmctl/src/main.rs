@@ -1,18 +1,481 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `wasmctl`: load, run and manage WebAssembly modules in the kernel.
+//!
+//! It speaks the wasm connector protocol (`drivers/wasm/protocol.rs`,
+//! `Documentation/wasm/protocol.rst`) to the kernel's driver over a
+//! `NETLINK_CONNECTOR` socket, or, with `--local`, to the same engine built
+//! for the host and run in-process.
 
-/// The driver version this tool speaks to, taken from the driver source so
-/// the two cannot drift apart.
-const DRIVER_VERSION: &str = include_str!("../../../../drivers/wasm/version.txt").trim_ascii_end();
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("--version") | Some("-V") => println!("wasmctl {DRIVER_VERSION}"),
-        _ => {
-            eprintln!("usage: wasmctl --version");
-            std::process::exit(2);
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Value as Json};
+use wasm_protocol::{ExportKind, Value, PROTOCOL_VERSION};
+
+use wasmctl::{
+    client::Client,
+    error::{exit, Detail, Error, EXIT_STATUS_HELP},
+    local, module,
+    module::Export,
+    transport,
+    values::{format_value, json_value, parse_args, ARGUMENT_HELP},
+    DRIVER_VERSION,
+};
+
+/// Load, run and manage WebAssembly modules in the Linux kernel.
+///
+/// Talks to the kernel's WebAssembly runtime (CONFIG_WASM) over the netlink
+/// connector. Loading and running code needs CAP_SYS_ADMIN. With --local, the
+/// same commands run on the host build of the engine instead, without a
+/// kernel (handles then last for one command).
+#[derive(Debug, Parser)]
+#[command(
+    name = "wasmctl",
+    version = DRIVER_VERSION,
+    after_help = EXIT_STATUS_HELP,
+    after_long_help = format!("{ARGUMENT_HELP}\n\n{EXIT_STATUS_HELP}"),
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Run on the host build of the engine, not in the kernel.
+    #[arg(long, global = true)]
+    local: bool,
+    /// Print results and errors as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Trace every request and reply on stderr.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// How long to wait for each reply from the kernel.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 5000)]
+    timeout: u64,
+}
+
+/// Instance limits.
+#[derive(Debug, Args)]
+struct Limits {
+    /// Fuel of each invocation (calls and loop iterations); 0 for the driver's default.
+    #[arg(long, default_value_t = 0)]
+    fuel: u64,
+    /// Most 64 KiB pages the memory may grow to; 0 for the driver's limit.
+    #[arg(long, value_name = "PAGES", default_value_t = 0)]
+    max_memory_pages: u32,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Load, instantiate and invoke a module, print the results, and unload it.
+    #[command(after_long_help = ARGUMENT_HELP)]
+    Run {
+        /// The module: binary (.wasm) or text (.wat).
+        #[arg(short, long, value_name = "FILE")]
+        file: PathBuf,
+        /// The function to call [default: _start, else main].
+        #[arg(long, value_name = "NAME")]
+        invoke: Option<String>,
+        /// The module's name in listings [default: the file name].
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        limits: Limits,
+        /// The function's arguments, typed by its signature.
+        #[arg(value_name = "ARGS", allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Load and validate a module; print its handle.
+    Load {
+        /// The module: binary (.wasm) or text (.wat).
+        #[arg(short, long, value_name = "FILE")]
+        file: PathBuf,
+        /// The module's name in listings [default: the file name].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Instantiate a loaded module; print the instance's handle.
+    Instantiate {
+        /// The module's handle.
+        module: u64,
+        #[command(flatten)]
+        limits: Limits,
+        /// Join the link group of this instance (and take its limits), so as to import what
+        /// its group registered; by default the instance gets a group of its own.
+        #[arg(long, value_name = "INSTANCE", default_value_t = 0)]
+        link: u64,
+    },
+    /// Make an instance's exports importable, as module NAME, in its link group.
+    Register {
+        /// The instance's handle.
+        handle: u64,
+        /// The module name that imports will use.
+        name: String,
+    },
+    /// Print the value of an exported global of an instance.
+    Get {
+        /// The instance's handle.
+        handle: u64,
+        /// The exported global.
+        name: String,
+    },
+    /// Call an exported function of an instance; print the results.
+    #[command(after_long_help = ARGUMENT_HELP)]
+    Invoke {
+        /// The instance's handle.
+        handle: u64,
+        /// The exported function.
+        name: String,
+        /// The function's arguments, typed by its signature.
+        #[arg(value_name = "ARGS", allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Show the exports of a module or an instance, with the functions' signatures.
+    Exports {
+        /// The module's or instance's handle.
+        handle: u64,
+    },
+    /// Unload an upload, a module or an instance.
+    Unload {
+        /// The handle.
+        handle: u64,
+        /// Also unload a module's instances.
+        #[arg(long)]
+        cascade: bool,
+    },
+    /// List uploads, modules and instances.
+    List,
+    /// Show the driver's counters.
+    Stats,
+    /// Show the versions and limits of wasmctl and the driver.
+    Version,
+}
+
+/// What a command prints: lines of text, or JSON.
+struct Output {
+    text: Vec<String>,
+    json: Json,
+}
+
+impl Output {
+    fn new(text: Vec<String>, json: Json) -> Self {
+        Self { text, json }
+    }
+}
+
+fn results_output(fuel_used: u64, results: &[Value], extra: Json) -> Output {
+    let mut json = json!({
+        "results": results.iter().copied().map(json_value).collect::<Vec<_>>(),
+        "fuel_used": fuel_used,
+    });
+    if let (Some(map), Json::Object(extra)) = (json.as_object_mut(), extra) {
+        map.extend(extra);
+    }
+    Output::new(results.iter().copied().map(format_value).collect(), json)
+}
+
+fn module_name(name: Option<String>, file: &std::path::Path) -> String {
+    match name {
+        Some(name) => module::sanitize_name(&name),
+        None => module::default_name(file),
+    }
+}
+
+/// Picks the export to run and types the arguments, from the module's own exports.
+fn prepare_call(
+    exports: &[Export],
+    invoke: Option<&str>,
+    args: &[String],
+) -> Result<(String, Vec<Value>), Error> {
+    let name = match invoke {
+        Some(name) => name.to_string(),
+        None => module::default_export(exports)?,
+    };
+    let export = module::find_function(exports, &name)?;
+    let values = parse_args(&name, &export.params, args).map_err(Error::Usage)?;
+    Ok((name, values))
+}
+
+fn run(
+    client: &mut Client,
+    file: &std::path::Path,
+    invoke: Option<&str>,
+    name: Option<String>,
+    limits: &Limits,
+    args: &[String],
+) -> Result<Output, Error> {
+    let bytes = module::read_module(file)?;
+    // Type the call before loading anything. An invalid module is loaded anyway, so that the
+    // driver says what is wrong with it.
+    let local = if module::is_valid(&bytes) {
+        module::exports(&bytes)
+            .ok()
+            .map(|exports| prepare_call(&exports, invoke, args))
+            .transpose()?
+    } else {
+        None
+    };
+    let module = client.load(&bytes, &module_name(name, file))?;
+    let outcome = (|| {
+        let (export, values) = match local {
+            Some(call) => call,
+            None => prepare_call(&client.exports(module.handle)?, invoke, args)?,
+        };
+        let instance =
+            client.instantiate(module.handle, limits.fuel, limits.max_memory_pages, 0)?;
+        let (fuel_used, results) = client.invoke(instance.handle, &export, &values)?;
+        Ok(results_output(
+            fuel_used,
+            &results,
+            json!({ "module": module.handle, "instance": instance.handle, "export": export }),
+        ))
+    })();
+    // Unload even when the call failed; a failure to unload matters only after a success.
+    let unloaded = client.unload(module.handle, true);
+    let output = outcome?;
+    unloaded?;
+    Ok(output)
+}
+
+fn describe_exports(exports: &[Export]) -> Output {
+    Output::new(
+        exports.iter().map(Export::describe).collect(),
+        Json::Array(
+            exports
+                .iter()
+                .map(|e| {
+                    let mut j = json!({ "name": e.name, "kind": e.kind.name() });
+                    if e.kind == ExportKind::Func {
+                        j["params"] = json!(e.params.iter().map(|t| t.name()).collect::<Vec<_>>());
+                        j["results"] =
+                            json!(e.results.iter().map(|t| t.name()).collect::<Vec<_>>());
+                    }
+                    j
+                })
+                .collect(),
+        ),
+    )
+}
+
+fn execute(cli: Cli) -> Result<Output, Error> {
+    let transport: Box<dyn transport::Transport> = if cli.global.local {
+        Box::new(local::Local::new())
+    } else {
+        Box::new(transport::Kernel::open(Duration::from_millis(
+            cli.global.timeout,
+        ))?)
+    };
+    let mut client = Client::new(transport, cli.global.verbose);
+    match cli.command {
+        Cmd::Run {
+            file,
+            invoke,
+            name,
+            limits,
+            args,
+        } => run(&mut client, &file, invoke.as_deref(), name, &limits, &args),
+        Cmd::Load { file, name } => {
+            let bytes = module::read_module(&file)?;
+            let m = client.load(&bytes, &module_name(name, &file))?;
+            Ok(Output::new(
+                vec![m.handle.to_string()],
+                json!({ "handle": m.handle, "size": m.size, "imports": m.imports,
+                        "exports": m.exports }),
+            ))
+        }
+        Cmd::Instantiate {
+            module,
+            limits,
+            link,
+        } => {
+            if link != 0 && (limits.fuel != 0 || limits.max_memory_pages != 0) {
+                return Err(Error::Usage(
+                    "--link takes the link group's limits: drop --fuel and --max-memory-pages"
+                        .to_string(),
+                ));
+            }
+            let i = client.instantiate(module, limits.fuel, limits.max_memory_pages, link)?;
+            Ok(Output::new(
+                vec![i.handle.to_string()],
+                json!({ "handle": i.handle, "module": i.module, "memory_pages": i.memory_pages }),
+            ))
+        }
+        Cmd::Invoke { handle, name, args } => {
+            let exports = client.exports(handle)?;
+            let export = module::find_function(&exports, &name)?;
+            let values = parse_args(&name, &export.params, &args).map_err(Error::Usage)?;
+            let (fuel_used, results) = client.invoke(handle, &name, &values)?;
+            Ok(results_output(
+                fuel_used,
+                &results,
+                json!({ "export": name }),
+            ))
+        }
+        Cmd::Register { handle, name } => {
+            client.register(handle, &name)?;
+            Ok(Output::new(
+                vec![],
+                json!({ "registered": handle, "name": name }),
+            ))
+        }
+        Cmd::Get { handle, name } => {
+            let value = client.get(handle, &name)?;
+            Ok(Output::new(
+                vec![format_value(value)],
+                json!({ "value": json_value(value), "export": name }),
+            ))
+        }
+        Cmd::Exports { handle } => Ok(describe_exports(&client.exports(handle)?)),
+        Cmd::Unload { handle, cascade } => {
+            client.unload(handle, cascade)?;
+            Ok(Output::new(vec![], json!({ "unloaded": handle })))
+        }
+        Cmd::List => {
+            let entries = client.list()?;
+            let mut text = vec![format!(
+                "{:>6} {:<8} {:>6} {:>9} {:>7} {:>6} {:>8} {:>10}  NAME",
+                "HANDLE", "KIND", "PARENT", "SIZE", "EXPORTS", "PAGES", "CALLS", "FUEL"
+            )];
+            let mut json = Vec::new();
+            for e in &entries {
+                text.push(format!(
+                    "{:>6} {:<8} {:>6} {:>9} {:>7} {:>6} {:>8} {:>10}  {}",
+                    e.handle,
+                    e.kind,
+                    if e.parent == 0 {
+                        "-".to_string()
+                    } else {
+                        e.parent.to_string()
+                    },
+                    e.size,
+                    e.exports,
+                    e.memory_pages,
+                    e.calls,
+                    e.fuel_used,
+                    e.name
+                ));
+                json.push(json!({
+                    "handle": e.handle, "kind": e.kind, "parent": e.parent, "name": e.name,
+                    "size": e.size, "exports": e.exports, "memory_pages": e.memory_pages,
+                    "calls": e.calls, "fuel_used": e.fuel_used,
+                }));
+            }
+            Ok(Output::new(text, Json::Array(json)))
+        }
+        Cmd::Stats => {
+            let s = client.stats()?;
+            let fields = [
+                ("modules", s.modules),
+                ("instances", s.instances),
+                ("uploads", s.uploads),
+                ("module_bytes", s.module_bytes),
+                ("memory_pages", s.memory_pages),
+                ("loads", s.loads),
+                ("load_failures", s.load_failures),
+                ("instantiations", s.instantiations),
+                ("invocations", s.invocations),
+                ("traps", s.traps),
+                ("fuel_used", s.fuel_used),
+                ("denied", s.denied),
+            ];
+            Ok(Output::new(
+                fields.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+                Json::Object(
+                    fields
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), json!(v)))
+                        .collect(),
+                ),
+            ))
+        }
+        Cmd::Version => {
+            let v = client.version()?;
+            let driver = format!("{}.{}.{}", v.driver[0], v.driver[1], v.driver[2]);
+            let fuel = |f: u64| {
+                if f == 0 {
+                    "unlimited".to_string()
+                } else {
+                    f.to_string()
+                }
+            };
+            Ok(Output::new(
+                vec![
+                    format!("wasmctl {DRIVER_VERSION}, protocol {PROTOCOL_VERSION}"),
+                    format!(
+                        "driver {driver}{}",
+                        if cli.global.local { " (--local)" } else { "" }
+                    ),
+                    format!("privileged: {}", if v.privileged() { "yes" } else { "no" }),
+                    format!("max module: {} bytes", v.max_module_len),
+                    format!("max chunk: {} bytes", v.max_chunk_len),
+                    format!("max memory: {} pages", v.max_memory_pages),
+                    format!("default fuel: {}", fuel(v.default_fuel)),
+                    format!("max fuel: {}", fuel(v.max_fuel)),
+                ],
+                json!({
+                    "wasmctl": DRIVER_VERSION, "protocol": PROTOCOL_VERSION, "driver": driver,
+                    "local": cli.global.local, "privileged": v.privileged(),
+                    "max_module_len": v.max_module_len, "max_chunk_len": v.max_chunk_len,
+                    "max_memory_pages": v.max_memory_pages, "default_fuel": v.default_fuel,
+                    "max_fuel": v.max_fuel,
+                }),
+            ))
+        }
+    }
+}
+
+fn error_json(e: &Error) -> Json {
+    let mut j = json!({
+        "error": {
+            "kind": e.kind(),
+            "message": e.to_string(),
+            "exit_code": e.exit_code(),
+        }
+    });
+    if let Error::Reply { detail, status, .. } = e {
+        j["error"]["status"] = json!(status.code());
+        match detail {
+            Detail::None => {}
+            Detail::Offset(offset) => j["error"]["offset"] = json!(offset),
+            Detail::Trap(trap) => {
+                j["error"]["trap"] = json!({
+                    "code": trap.code.code(),
+                    "message": trap.code.message(),
+                    "func": trap.func,
+                    "offset": trap.offset,
+                });
+            }
+        }
+    }
+    j
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.global.json;
+    match execute(cli) {
+        Ok(output) => {
+            if json {
+                println!("{}", output.json);
+            } else {
+                for line in output.text {
+                    println!("{line}");
+                }
+            }
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            if json {
+                println!("{}", error_json(&e));
+            } else {
+                eprintln!("wasmctl: {e}");
+            }
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -20,6 +483,7 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn driver_version_is_semver() {
@@ -29,5 +493,88 @@ mod tests {
             parts.iter().all(|p| p.parse::<u32>().is_ok()),
             "{DRIVER_VERSION:?}"
         );
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn arguments_parse() {
+        let cli = Cli::try_parse_from([
+            "wasmctl", "--local", "run", "-f", "x.wat", "--invoke", "f", "-1", "-inf", "2",
+        ])
+        .unwrap();
+        assert!(cli.global.local);
+        let Cmd::Run { args, invoke, .. } = cli.command else {
+            panic!()
+        };
+        assert_eq!(args, ["-1", "-inf", "2"]);
+        assert_eq!(invoke.as_deref(), Some("f"));
+
+        let cli = Cli::try_parse_from(["wasmctl", "invoke", "3", "add", "1", "2", "--json"]);
+        // After the function's arguments, everything is an argument.
+        let Cmd::Invoke { handle, args, .. } = cli.unwrap().command else {
+            panic!()
+        };
+        assert_eq!((handle, args.len()), (3, 3));
+
+        let cli = Cli::try_parse_from(["wasmctl", "unload", "7", "--cascade", "--json"]).unwrap();
+        assert!(cli.global.json);
+        assert!(matches!(
+            cli.command,
+            Cmd::Unload {
+                handle: 7,
+                cascade: true
+            }
+        ));
+        let cli = Cli::try_parse_from(["wasmctl", "instantiate", "3", "--link", "4"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Cmd::Instantiate {
+                module: 3,
+                link: 4,
+                ..
+            }
+        ));
+        let cli = Cli::try_parse_from(["wasmctl", "get", "4", "g"]).unwrap();
+        assert!(matches!(cli.command, Cmd::Get { handle: 4, ref name } if name == "g"));
+        assert!(Cli::try_parse_from(["wasmctl", "register", "4"]).is_err());
+        assert!(Cli::try_parse_from(["wasmctl", "unload", "x"]).is_err());
+        assert!(Cli::try_parse_from(["wasmctl", "run"]).is_err());
+        assert!(Cli::try_parse_from(["wasmctl"]).is_err());
+    }
+
+    #[test]
+    fn help_documents_exit_statuses() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit status"));
+        assert!(help.contains("4  trap"));
+        assert!(help.contains("nan:0xPAYLOAD"));
+    }
+
+    #[test]
+    fn prepared_calls() {
+        let exports = module::exports(
+            &wat::parse_str(
+                r#"(module (func (export "add") (param i32 i64) (result i32) i32.const 0)
+                           (func (export "main")))"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            prepare_call(&exports, Some("add"), &["1".into(), "-2".into()]).unwrap(),
+            ("add".to_string(), vec![Value::I32(1), Value::I64(-2)])
+        );
+        assert_eq!(
+            prepare_call(&exports, None, &[]).unwrap(),
+            ("main".to_string(), vec![])
+        );
+        let err = prepare_call(&exports, Some("add"), &["1".into()]).unwrap_err();
+        assert_eq!(err.exit_code(), exit::USAGE);
+        let err = prepare_call(&exports, Some("nope"), &[]).unwrap_err();
+        assert_eq!(err.exit_code(), exit::USAGE);
     }
 }

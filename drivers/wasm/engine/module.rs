@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Modules: decoding and validation (by `wasmparser`) and translation of their code.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::ir::FuncCode;
+use crate::translate::{translate_function, ModuleContext};
+use crate::value::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+
+/// The WebAssembly features the engine accepts: WebAssembly 2.0 without SIMD (the MVP,
+/// sign-extension, non-trapping float-to-int conversions, multi-value, bulk memory,
+/// reference types, mutable globals).
+pub fn features() -> WasmFeatures {
+    let mut features = WasmFeatures::WASM2;
+    features.remove(WasmFeatures::SIMD);
+    features
+}
+
+/// The kind of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternKind {
+    /// A function.
+    Func,
+    /// A table.
+    Table,
+    /// A memory.
+    Memory,
+    /// A global.
+    Global,
+}
+
+/// A constant expression (WebAssembly 2.0 has single-instruction ones only).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ConstExpr {
+    /// A number or null, already as a slot.
+    Slot(u64),
+    /// `ref.func`, by module function index.
+    RefFunc(u32),
+    /// `global.get`, by module global index.
+    GlobalGet(u32),
+}
+
+pub(crate) struct Import {
+    pub(crate) module: String,
+    pub(crate) name: String,
+    pub(crate) ty: ExternType,
+}
+
+pub(crate) struct Export {
+    pub(crate) name: String,
+    pub(crate) kind: ExternKind,
+    pub(crate) index: u32,
+}
+
+pub(crate) enum SegmentMode {
+    Passive,
+    Active { index: u32, offset: ConstExpr },
+    Declared,
+}
+
+pub(crate) struct ElemSegment {
+    pub(crate) mode: SegmentMode,
+    pub(crate) items: Vec<ConstExpr>,
+}
+
+pub(crate) struct DataSegment {
+    pub(crate) mode: SegmentMode,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// A validated and translated module, ready to be instantiated in a [`crate::Store`].
+pub struct Module {
+    pub(crate) types: Vec<FuncType>,
+    pub(crate) imports: Vec<Import>,
+    /// Type index of every function, imported ones first.
+    pub(crate) func_types: Vec<u32>,
+    pub(crate) num_imported_funcs: u32,
+    pub(crate) tables: Vec<(TableType, ConstExpr)>,
+    pub(crate) memories: Vec<MemoryType>,
+    pub(crate) globals: Vec<(GlobalType, ConstExpr)>,
+    pub(crate) exports: Vec<Export>,
+    pub(crate) start: Option<u32>,
+    pub(crate) elems: Vec<ElemSegment>,
+    pub(crate) datas: Vec<DataSegment>,
+    pub(crate) code: Vec<FuncCode>,
+}
+
+fn parse_error(err: wasmparser::BinaryReaderError) -> Error {
+    Error::Validation {
+        offset: usize::try_from(err.offset()).unwrap_or(usize::MAX),
+        message: String::from(err.message()),
+    }
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported(String::from(what))
+}
+
+fn try_push<T>(v: &mut Vec<T>, item: T) -> Result<(), Error> {
+    v.try_reserve(1)?;
+    v.push(item);
+    Ok(())
+}
+
+fn try_string(s: &str) -> Result<String, Error> {
+    let mut out = String::new();
+    out.try_reserve_exact(s.len())?;
+    out.push_str(s);
+    Ok(out)
+}
+
+fn limits(initial: u64, maximum: Option<u64>) -> Result<Limits, Error> {
+    let min = u32::try_from(initial).map_err(|_| unsupported("64-bit limits"))?;
+    let max = match maximum {
+        Some(m) => Some(u32::try_from(m).map_err(|_| unsupported("64-bit limits"))?),
+        None => None,
+    };
+    Ok(Limits { min, max })
+}
+
+fn table_type(ty: &wasmparser::TableType) -> Result<TableType, Error> {
+    if ty.table64 || ty.shared {
+        return Err(unsupported("64-bit or shared table"));
+    }
+    Ok(TableType {
+        element: ValType::from_ref(ty.element_type).ok_or_else(|| unsupported("table type"))?,
+        limits: limits(ty.initial, ty.maximum)?,
+    })
+}
+
+fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType, Error> {
+    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
+        return Err(unsupported("64-bit, shared or custom-page memory"));
+    }
+    Ok(MemoryType {
+        limits: limits(ty.initial, ty.maximum)?,
+    })
+}
+
+fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType, Error> {
+    if ty.shared {
+        return Err(unsupported("shared global"));
+    }
+    Ok(GlobalType {
+        content: ValType::from_parser(ty.content_type).ok_or_else(|| unsupported("v128"))?,
+        mutable: ty.mutable,
+    })
+}
+
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, Error> {
+    use wasmparser::Operator;
+    let mut reader = expr.get_operators_reader();
+    let value = match reader.read().map_err(parse_error)? {
+        Operator::I32Const { value } => ConstExpr::Slot(u64::from(value as u32)),
+        Operator::I64Const { value } => ConstExpr::Slot(value as u64),
+        Operator::F32Const { value } => ConstExpr::Slot(u64::from(value.bits())),
+        Operator::F64Const { value } => ConstExpr::Slot(value.bits()),
+        Operator::RefNull { .. } => ConstExpr::Slot(0),
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        _ => return Err(unsupported("constant expression")),
+    };
+    match reader.read().map_err(parse_error)? {
+        Operator::End => Ok(value),
+        _ => Err(unsupported("extended constant expression")),
+    }
+}
+
+impl Module {
+    /// Decodes, validates and translates a binary module.
+    pub fn new(config: &Config, bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > config.max_module_size {
+            return Err(Error::Limit(format!(
+                "module of {} bytes exceeds the limit of {}",
+                bytes.len(),
+                config.max_module_size
+            )));
+        }
+        Validator::new_with_features(features())
+            .validate_all(bytes)
+            .map_err(parse_error)?;
+        let mut module = Module {
+            types: Vec::new(),
+            imports: Vec::new(),
+            func_types: Vec::new(),
+            num_imported_funcs: 0,
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            exports: Vec::new(),
+            start: None,
+            elems: Vec::new(),
+            datas: Vec::new(),
+            code: Vec::new(),
+        };
+        for payload in Parser::new(0).parse_all(bytes) {
+            module.payload(payload.map_err(parse_error)?)?;
+        }
+        Ok(module)
+    }
+
+    fn payload(&mut self, payload: Payload<'_>) -> Result<(), Error> {
+        match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group.map_err(parse_error)?.into_types() {
+                        let wasmparser::CompositeInnerType::Func(ty) = &sub.composite_type.inner
+                        else {
+                            return Err(unsupported("non-function type"));
+                        };
+                        try_push(&mut self.types, FuncType::from_parser(ty)?)?;
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.map_err(parse_error)?;
+                    let ty = match import.ty {
+                        wasmparser::TypeRef::Func(index) => {
+                            try_push(&mut self.func_types, index)?;
+                            self.num_imported_funcs += 1;
+                            let ty = self
+                                .types
+                                .get(index as usize)
+                                .ok_or_else(|| unsupported("type index"))?;
+                            ExternType::Func(ty.try_clone()?)
+                        }
+                        wasmparser::TypeRef::Table(ty) => ExternType::Table(table_type(&ty)?),
+                        wasmparser::TypeRef::Memory(ty) => ExternType::Memory(memory_type(&ty)?),
+                        wasmparser::TypeRef::Global(ty) => ExternType::Global(global_type(&ty)?),
+                        _ => return Err(unsupported("import kind")),
+                    };
+                    let import = Import {
+                        module: try_string(import.module)?,
+                        name: try_string(import.name)?,
+                        ty,
+                    };
+                    try_push(&mut self.imports, import)?;
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for index in reader {
+                    try_push(&mut self.func_types, index.map_err(parse_error)?)?;
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table.map_err(parse_error)?;
+                    let init = match &table.init {
+                        wasmparser::TableInit::RefNull => ConstExpr::Slot(0),
+                        wasmparser::TableInit::Expr(expr) => const_expr(expr)?,
+                    };
+                    try_push(&mut self.tables, (table_type(&table.ty)?, init))?;
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    try_push(
+                        &mut self.memories,
+                        memory_type(&memory.map_err(parse_error)?)?,
+                    )?;
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global.map_err(parse_error)?;
+                    let item = (global_type(&global.ty)?, const_expr(&global.init_expr)?);
+                    try_push(&mut self.globals, item)?;
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(parse_error)?;
+                    let kind = match export.kind {
+                        wasmparser::ExternalKind::Func => ExternKind::Func,
+                        wasmparser::ExternalKind::Table => ExternKind::Table,
+                        wasmparser::ExternalKind::Memory => ExternKind::Memory,
+                        wasmparser::ExternalKind::Global => ExternKind::Global,
+                        _ => return Err(unsupported("export kind")),
+                    };
+                    let export = Export {
+                        name: try_string(export.name)?,
+                        kind,
+                        index: export.index,
+                    };
+                    try_push(&mut self.exports, export)?;
+                }
+            }
+            Payload::StartSection { func, .. } => self.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem.map_err(parse_error)?;
+                    let mode = match elem.kind {
+                        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+                        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            index: table_index.unwrap_or(0),
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    let mut items = Vec::new();
+                    match elem.items {
+                        wasmparser::ElementItems::Functions(funcs) => {
+                            items.try_reserve_exact(funcs.count() as usize)?;
+                            for func in funcs {
+                                items.push(ConstExpr::RefFunc(func.map_err(parse_error)?));
+                            }
+                        }
+                        wasmparser::ElementItems::Expressions(_, exprs) => {
+                            items.try_reserve_exact(exprs.count() as usize)?;
+                            for expr in exprs {
+                                items.push(const_expr(&expr.map_err(parse_error)?)?);
+                            }
+                        }
+                    }
+                    try_push(&mut self.elems, ElemSegment { mode, items })?;
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data.map_err(parse_error)?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            index: memory_index,
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    let mut bytes = Vec::new();
+                    bytes.try_reserve_exact(data.data.len())?;
+                    bytes.extend_from_slice(data.data);
+                    try_push(&mut self.datas, DataSegment { mode, bytes })?;
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let func_index = self
+                    .num_imported_funcs
+                    .checked_add(u32::try_from(self.code.len()).unwrap_or(u32::MAX))
+                    .ok_or_else(|| unsupported("function count"))?;
+                let type_index = *self
+                    .func_types
+                    .get(func_index as usize)
+                    .ok_or_else(|| unsupported("function without a type"))?;
+                let ty = self
+                    .types
+                    .get(type_index as usize)
+                    .ok_or_else(|| unsupported("type index"))?;
+                let ctx = ModuleContext {
+                    types: &self.types,
+                    func_types: &self.func_types,
+                };
+                let code = translate_function(&ctx, func_index, ty, &body)?;
+                try_push(&mut self.code, code)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The module's imports, in order: module name, field name, type.
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, &ExternType)> {
+        self.imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.name.as_str(), &i.ty))
+    }
+
+    /// The module's exports: name and kind.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternKind)> {
+        self.exports.iter().map(|e| (e.name.as_str(), e.kind))
+    }
+
+    /// The type of the exported function `name`, if there is one.
+    pub fn export_func_type(&self, name: &str) -> Option<&FuncType> {
+        let export = self
+            .exports
+            .iter()
+            .find(|e| e.kind == ExternKind::Func && e.name == name)?;
+        let type_index = *self.func_types.get(export.index as usize)?;
+        self.types.get(type_index as usize)
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the kernel gives the engine: the interrupt hook and the host modules that imports
+//! are resolved against.
+
+use crate::protocol::{spectest, ValType as ProtoType, Value as ProtoValue};
+use kernel::{prelude::*, task};
+use wasm_engine::{
+    Error, Extern, FuncType, GlobalType, InterruptHook, Limits, MemoryType, Store, TableType,
+    TrapKind, ValType, Value,
+};
+
+/// Makes long runs yield the CPU and stops them when the calling task is being killed.
+///
+/// Invocations run in the context of the `wasmctl` process that sent the request, so a
+/// `SIGKILL`, or a `SIGINT` (Ctrl-C) that the process does not handle, is a fatal signal
+/// pending on `current`.
+pub(crate) struct KernelHook;
+
+impl InterruptHook for KernelHook {
+    fn check(&mut self) -> core::result::Result<(), TrapKind> {
+        task::cond_resched();
+        if current!().fatal_signal_pending() {
+            return Err(TrapKind::Interrupted);
+        }
+        Ok(())
+    }
+}
+
+/// The name of the conformance-testing host module.
+pub(crate) const SPECTEST: &str = spectest::MODULE;
+
+/// The objects of the `spectest` host module, as the WebAssembly testsuite defines it (the
+/// definition is shared with userspace in [`crate::protocol::spectest`]).
+pub(crate) struct Spectest {
+    exports: KVec<(&'static str, Extern)>,
+}
+
+fn engine_type(ty: ProtoType) -> ValType {
+    match ty {
+        ProtoType::I32 => ValType::I32,
+        ProtoType::I64 => ValType::I64,
+        ProtoType::F32 => ValType::F32,
+        ProtoType::F64 => ValType::F64,
+        ProtoType::FuncRef => ValType::FuncRef,
+        ProtoType::ExternRef => ValType::ExternRef,
+    }
+}
+
+impl Spectest {
+    /// Creates the module's functions, globals, table and memory in `store`.
+    pub(crate) fn new<T: 'static>(store: &mut Store<T>) -> core::result::Result<Self, Error> {
+        let mut exports = KVec::new();
+        let mut add = |name: &'static str, ext: Extern| {
+            exports
+                .push((name, ext), GFP_KERNEL)
+                .map_err(|_| Error::OutOfMemory)
+        };
+        for (name, params) in spectest::FUNCS {
+            let ty = FuncType::new(params.iter().map(|t| engine_type(*t)), [])?;
+            add(
+                name,
+                Extern::Func(store.add_host_func(ty, |_, _, _| Ok(()))?),
+            )?;
+        }
+        for (name, value) in spectest::GLOBALS {
+            let value = match value {
+                ProtoValue::I32(v) => Value::I32(v),
+                ProtoValue::I64(v) => Value::I64(v),
+                ProtoValue::F32(v) => Value::F32(v),
+                ProtoValue::F64(v) => Value::F64(v),
+                _ => return Err(Error::Unsupported("spectest global type".into())),
+            };
+            let ty = GlobalType {
+                content: value.ty(),
+                mutable: false,
+            };
+            add(name, Extern::Global(store.add_global(ty, value)?))?;
+        }
+        let (name, min, max) = spectest::TABLE;
+        let table = TableType {
+            element: ValType::FuncRef,
+            limits: Limits {
+                min,
+                max: Some(max),
+            },
+        };
+        add(
+            name,
+            Extern::Table(store.add_table(table, Value::FuncRef(None))?),
+        )?;
+        let (name, min, max) = spectest::MEMORY;
+        let memory = MemoryType {
+            limits: Limits {
+                min,
+                max: Some(max),
+            },
+        };
+        add(name, Extern::Memory(store.add_memory(memory)?))?;
+        Ok(Self { exports })
+    }
+
+    /// The export `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<Extern> {
+        self.exports
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| *e)
+    }
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+
+mod branch_hinting;
+mod code;
+mod coredumps;
+mod custom;
+mod data;
+mod dylink0;
+mod elements;
+mod exports;
+mod functions;
+mod globals;
+mod imports;
+mod init;
+mod linking;
+mod memories;
+mod names;
+mod operators;
+mod producers;
+mod reloc;
+mod tables;
+mod tags;
+mod types;
+
+pub use self::branch_hinting::*;
+pub use self::code::*;
+pub use self::coredumps::*;
+pub use self::custom::*;
+pub use self::data::*;
+pub use self::dylink0::*;
+pub use self::elements::*;
+pub use self::exports::*;
+pub use self::functions::*;
+pub use self::globals::*;
+pub use self::imports::*;
+pub use self::init::*;
+pub use self::linking::*;
+pub use self::memories::*;
+pub use self::names::*;
+pub use self::operators::*;
+pub use self::producers::*;
+pub use self::reloc::*;
+pub use self::tables::*;
+pub use self::tags::*;
+pub use self::types::*;

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! How requests reach a driver: the kernel's, over the netlink connector, or the local one
+//! (`crate::local`).
+
+use std::{
+    io,
+    time::{Duration, Instant},
+};
+
+use netlink_packet_connector::{decode_datagram, CbId, CnMsg, NETLINK_CONNECTOR};
+use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
+use wasm_protocol::{CONNECTOR_IDX, CONNECTOR_VAL};
+
+use crate::error::Error;
+
+/// Carries one request payload to a driver and returns its reply payload.
+pub trait Transport {
+    /// Sends `request` and waits for the reply.
+    fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, Error>;
+}
+
+/// The connector id of the runtime.
+pub const ID: CbId = CbId::new(CONNECTOR_IDX, CONNECTOR_VAL);
+
+/// What to say when the kernel does not answer.
+pub fn not_loaded(timeout: Duration) -> String {
+    format!(
+        "no reply from the kernel's WebAssembly runtime (connector {}:{}) within {} ms: is the \
+         driver loaded (modprobe wasm, CONFIG_WASM)? Use --local to run on the host engine",
+        ID.idx,
+        ID.val,
+        timeout.as_millis()
+    )
+}
+
+/// A `NETLINK_CONNECTOR` socket.
+struct Socket(libc::c_int);
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+impl Socket {
+    fn open() -> io::Result<Self> {
+        // SAFETY: plain socket syscalls on values we own.
+        unsafe {
+            let fd = check(libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                NETLINK_CONNECTOR as libc::c_int,
+            ))?;
+            let sock = Socket(fd);
+            let mut addr: libc::sockaddr_nl = std::mem::zeroed();
+            addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+            check(libc::bind(
+                fd,
+                std::ptr::addr_of!(addr).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            ))?;
+            Ok(sock)
+        }
+    }
+
+    fn set_timeout(&self, timeout: Duration) -> io::Result<()> {
+        // A zero timeval would mean "block forever".
+        let timeout = timeout.max(Duration::from_millis(1));
+        let tv = libc::timeval {
+            tv_sec: timeout.as_secs() as libc::time_t,
+            tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+        };
+        // SAFETY: `tv` is valid for the call.
+        check(unsafe {
+            libc::setsockopt(
+                self.0,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                std::ptr::addr_of!(tv).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Sends raw bytes to the kernel (port 0).
+    fn send(&self, bytes: &[u8]) -> io::Result<()> {
+        // SAFETY: `addr` and `bytes` are valid for the call.
+        unsafe {
+            let mut addr: libc::sockaddr_nl = std::mem::zeroed();
+            addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+            let n = libc::sendto(
+                self.0,
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                0,
+                std::ptr::addr_of!(addr).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            );
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives one datagram; `None` on timeout.
+    fn recv(&self) -> io::Result<Option<Vec<u8>>> {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            // SAFETY: `buf` is valid for writes of its length.
+            let n = unsafe { libc::recv(self.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n >= 0 {
+                buf.truncate(n as usize);
+                return Ok(Some(buf));
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => return Ok(None),
+                _ => return Err(err),
+            }
+        }
+    }
+}
+
+/// The kernel's driver, over a `NETLINK_CONNECTOR` socket.
+pub struct Kernel {
+    socket: Socket,
+    seq: u32,
+    timeout: Duration,
+}
+
+impl Kernel {
+    /// Opens a socket; `timeout` bounds the wait for each reply.
+    pub fn open(timeout: Duration) -> Result<Self, Error> {
+        let socket = Socket::open().map_err(|e| {
+            if e.raw_os_error() == Some(libc::EPROTONOSUPPORT) {
+                Error::Unreachable(
+                    "this kernel has no netlink connector (CONFIG_CONNECTOR): the WebAssembly \
+                     runtime cannot be reached; use --local to run on the host engine"
+                        .to_string(),
+                )
+            } else {
+                Error::Unreachable(format!("cannot open a NETLINK_CONNECTOR socket: {e}"))
+            }
+        })?;
+        // Different runs use different sequence numbers, which makes traces easier to read;
+        // replies are matched on the socket's port anyway.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        Ok(Self {
+            socket,
+            seq: (std::process::id() << 16) ^ seed,
+            timeout,
+        })
+    }
+}
+
+impl Transport for Kernel {
+    fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let msg = CnMsg::new(ID, seq, 0, request.to_vec())
+            .map_err(|e| Error::Internal(format!("request too long: {e}")))?;
+        let mut packet =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::InnerMessage(msg));
+        packet.finalize();
+        let mut bytes = vec![0; packet.buffer_len()];
+        packet.serialize(&mut bytes);
+        self.socket
+            .send(&bytes)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ECONNREFUSED) | Some(libc::ESRCH) => {
+                    Error::Unreachable(not_loaded(self.timeout))
+                }
+                _ => Error::Unreachable(format!("cannot send to the kernel: {e}")),
+            })?;
+
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Unreachable(not_loaded(self.timeout)));
+            }
+            self.socket
+                .set_timeout(left)
+                .map_err(|e| Error::Internal(format!("setsockopt: {e}")))?;
+            let datagram = match self.socket.recv() {
+                Ok(Some(datagram)) => datagram,
+                Ok(None) => return Err(Error::Unreachable(not_loaded(self.timeout))),
+                Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                    return Err(Error::Unreachable(not_loaded(self.timeout)))
+                }
+                Err(e) => return Err(Error::Internal(format!("recv: {e}"))),
+            };
+            for item in decode_datagram(&datagram) {
+                // Anything else on the socket (a stale reply, noise) is skipped.
+                let Ok((_, reply)) = item else { continue };
+                if reply.id() == ID && reply.seq() == seq && reply.ack() == seq.wrapping_add(1) {
+                    return Ok(reply.into_payload());
+                }
+            }
+        }
+    }
+}
