@@ -17,6 +17,9 @@ mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
 	die "rustfmt: run '$KRUSTFMT --edition 2021 --config-path $KERNEL_SRC/.rustfmt.toml FILE'"
 log "lint: rustfmt clean (${#files[@]} files)"
 
+"$TOP/scripts/c-to-wasm.sh" --check
+log "lint: drivers/wasm/testdata is what clang compiles today"
+
 read -ra vars <<<"$(kmake_vars)"
 outp=$(mktemp)
 trap 'rm -f "$outp"' EXIT

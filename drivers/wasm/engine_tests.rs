@@ -9,6 +9,9 @@ use alloc::vec::Vec;
 use kernel::prelude::*;
 use wasm_engine::{Config, Error, Module, Store, Trap, TrapKind, Value};
 
+#[path = "testdata/crc32.rs"]
+mod crc32;
+
 const I32: u8 = 0x7f;
 const I64: u8 = 0x7e;
 const F64: u8 = 0x7c;
@@ -487,6 +490,71 @@ mod tests {
             Err(Error::Validation { offset: 0, .. })
         ));
         assert!(Module::new(&Config::default(), &good[..good.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn a_program_compiled_from_c_runs() -> Result<(), Error> {
+        // drivers/wasm/testdata/crc32.c, compiled by clang: table-driven CRC-32 and an
+        // insertion sort, with globals, loops and memory, checked against Rust.
+        let config = Config::default();
+        let module = Module::new(&config, crc32::WASM)?;
+        let mut store = Store::new(config, ());
+        let instance = store.instantiate(&module, &[])?;
+        let func = |store: &Store<()>, name: &str| {
+            store
+                .get_export(instance, name)
+                .and_then(|e| e.func())
+                .ok_or_else(|| Error::Link("missing export".into()))
+        };
+        let check = func(&store, "crc32_check")?;
+        assert_eq!(store.invoke(check, &[])?, [Value::I32(1)]);
+
+        // The host writes 4096 bytes into the module's buffer; C computes their CRC.
+        let [Value::I32(buffer)] = store.invoke(func(&store, "buffer")?, &[])?[..] else {
+            panic!("buffer() did not return an i32");
+        };
+        let memory = store
+            .get_export(instance, "memory")
+            .and_then(|e| e.memory())
+            .ok_or_else(|| Error::Link("no memory".into()))?;
+        let mut x = 0x2545_f491u32;
+        let mut crc = 0xffff_ffffu32;
+        let data = store.memory_data_mut(memory).ok_or(Error::OutOfMemory)?;
+        for i in 0..4096 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let byte = x as u8;
+            data[buffer as usize + i] = byte;
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    0xedb8_8320 ^ (crc >> 1)
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        let args = [Value::I32(buffer), Value::I32(4096)];
+        let result = store.invoke(func(&store, "crc32")?, &args)?;
+        assert_eq!(result, [Value::I32(!crc as i32)]);
+
+        // Sorting 1000 numbers, checked against the same computation in Rust.
+        let mut seed = 7u32;
+        let mut v = Vec::new();
+        v.try_reserve(1000)?;
+        for _ in 0..1000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            v.push(seed >> 8);
+        }
+        v.sort_unstable();
+        let sum = v
+            .iter()
+            .fold(0u32, |s, &x| s.wrapping_mul(31).wrapping_add(x));
+        let args = [Value::I32(1000), Value::I32(7)];
+        let result = store.invoke(func(&store, "sort_checksum")?, &args)?;
+        assert_eq!(result, [Value::I32(sum as i32)]);
+        Ok(())
     }
 
     #[test]
