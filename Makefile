@@ -71,6 +71,7 @@ host-test: setup
 	@$(CARGO) clippy -q $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 	@$(CARGO) test -q $(CARGO_FLAGS) --workspace
 	@RUSTDOCFLAGS='-D warnings' $(CARGO) doc -q $(CARGO_FLAGS) --workspace --no-deps
+	@$(CARGO) package -q --allow-dirty $(CARGO_FLAGS) -p netlink-packet-connector
 
 spec: setup
 	@$(CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec

@@ -50,3 +50,19 @@ for h in $(awk '$2 == "module" { print $1 }' /tmp/out); do
 done
 wasmctl list >/tmp/out
 ! grep -q 'module\|instance' /tmp/out
+
+# Unloading an instance while another client runs it is safe: the running
+# invocation keeps it alive and ends on its own (here: out of fuel).
+wasmctl run --fuel 20000000 -f /examples/spin.wat >/tmp/running.out 2>&1 &
+pid=$!
+sleep 0.5
+hs=$(wasmctl list | awk '$2 == "module" { print $1 }')
+[ -n "$hs" ] || { echo "the run ended before it could be unloaded"; exit 1; }
+for h in $hs; do
+	wasmctl unload --cascade "$h"
+done
+kill -0 "$pid" || { echo "the run ended before the unload returned"; exit 1; }
+wasmctl list >/tmp/out
+! grep -q 'module\|instance' /tmp/out
+wait "$pid" || true
+grep -q 'out of fuel' /tmp/running.out || { cat /tmp/running.out; exit 1; }
