@@ -228,11 +228,13 @@ pub enum Command {
     Register = 11,
     /// Reads the value of an exported global of an instance.
     Get = 12,
+    /// Ties a handle to the sender's socket: it is unloaded when the socket closes.
+    Transient = 13,
 }
 
 impl Command {
     /// Every command, in code order.
-    pub const ALL: [Command; 12] = [
+    pub const ALL: [Command; 13] = [
         Self::Version,
         Self::LoadBegin,
         Self::LoadChunk,
@@ -245,6 +247,7 @@ impl Command {
         Self::Exports,
         Self::Register,
         Self::Get,
+        Self::Transient,
     ];
 
     /// The command with code `code`, if any.
@@ -278,6 +281,7 @@ impl Command {
             Self::Exports => "EXPORTS",
             Self::Register => "REGISTER",
             Self::Get => "GET",
+            Self::Transient => "TRANSIENT",
         }
     }
 }
@@ -860,6 +864,13 @@ pub enum Request<'a> {
         /// The export's name, at most [`MAX_NAME_LEN`] bytes (may be empty).
         name: &'a str,
     },
+    /// Ties a module or an instance to the sender's socket: when the socket is closed (the
+    /// client exits or is killed), the driver unloads it, with its instances for a module.
+    /// What `wasmctl run` uses, so that an interrupted run leaves nothing behind.
+    Transient {
+        /// The handle.
+        handle: u64,
+    },
 }
 
 impl<'a> Request<'a> {
@@ -878,6 +889,7 @@ impl<'a> Request<'a> {
             Self::Exports { .. } => Command::Exports,
             Self::Register { .. } => Command::Register,
             Self::Get { .. } => Command::Get,
+            Self::Transient { .. } => Command::Transient,
         }
     }
 
@@ -979,6 +991,7 @@ impl<'a> Request<'a> {
                 let name = r.name(name_len)?;
                 Self::Get { instance, name }
             }
+            Command::Transient => Self::Transient { handle: r.u64()? },
         };
         r.finish()?;
         Ok(request)
@@ -1068,6 +1081,7 @@ impl<'a> Request<'a> {
                 w.u16(name_len(name)?)?;
                 w.put(name.as_bytes())?;
             }
+            Self::Transient { handle } => w.u64(handle)?,
         }
         Ok(w.pos)
     }
@@ -1729,7 +1743,7 @@ fn decode_ok_body<'a>(command: Command, r: &mut Reader<'a>) -> Result<ReplyBody<
         Command::List => ReplyBody::List(ListPage::decode(r)?),
         Command::Stats => ReplyBody::Stats(Stats::decode(r)?),
         Command::Exports => ReplyBody::Exports(ExportPage::decode(r)?),
-        Command::Register => ReplyBody::Empty,
+        Command::Register | Command::Transient => ReplyBody::Empty,
         Command::Get => ReplyBody::Global(Value::from_bytes(r.take(VALUE_LEN)?)?),
     })
 }
@@ -2406,6 +2420,7 @@ mod tests {
                 instance: u64::MAX,
                 name: "\u{e9}\n\0",
             },
+            Request::Transient { handle: 7 },
         ]
     }
 
@@ -2444,7 +2459,7 @@ mod tests {
             assert_eq!(Command::from_code(c.code()), Some(c));
         }
         assert_eq!(Command::from_code(0), None);
-        assert_eq!(Command::from_code(13), None);
+        assert_eq!(Command::from_code(14), None);
         for s in Status::ALL {
             assert_eq!(Status::from_code(s.code()), Some(s));
         }

@@ -19,7 +19,7 @@ use core::fmt::Write;
 use kernel::{
     alloc::AllocError,
     capability::Capability,
-    connector::{Handler, Message, Sender},
+    connector::{self, Handler, Message, Sender},
     new_mutex,
     prelude::*,
     sync::{
@@ -99,6 +99,8 @@ struct Registry {
     next_handle: u64,
     /// Sorted by handle: handles only grow and are appended.
     entries: KVec<(u64, Entry)>,
+    /// Handles tied to a client's socket (TRANSIENT), with its port id.
+    transient: KVec<(u64, u32)>,
     stats: Stats,
 }
 
@@ -124,7 +126,37 @@ impl Registry {
             .entries
             .binary_search_by_key(&handle, |(h, _)| *h)
             .ok()?;
+        self.transient.retain(|(h, _)| *h != handle);
         self.entries.remove(i).ok().map(|(_, e)| e)
+    }
+
+    /// Removes `handle` and, for a module, its instances, moving them to `dropped` so that
+    /// the caller frees them after releasing the lock.
+    fn remove_cascade(&mut self, handle: u64, dropped: &mut KVec<Entry>) -> Result<(), AllocError> {
+        let instances = self
+            .entries
+            .iter()
+            .filter(|(_, e)| matches!(e, Entry::Instance(i) if i.module == handle))
+            .count();
+        dropped.reserve(instances + 1, GFP_KERNEL)?;
+        if matches!(self.find(handle), Some(Entry::Module(_))) {
+            let mut i = 0;
+            while let Some((h, entry)) = self.entries.get(i) {
+                if matches!(entry, Entry::Instance(inst) if inst.module == handle) {
+                    let h = *h;
+                    self.transient.retain(|(t, _)| *t != h);
+                    if let Ok((_, e)) = self.entries.remove(i) {
+                        dropped.push(e, GFP_KERNEL)?;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        if let Some(e) = self.remove(handle) {
+            dropped.push(e, GFP_KERNEL)?;
+        }
+        Ok(())
     }
 
     fn insert(&mut self, entry: Entry) -> Result<u64> {
@@ -135,11 +167,43 @@ impl Registry {
     }
 }
 
+/// The registry, shared by the connector handler and the socket release notifier.
+#[pin_data]
+pub(crate) struct Shared {
+    #[pin]
+    registry: Mutex<Registry>,
+}
+
 /// The connector handler of the runtime.
 pub(crate) struct Service {
-    registry: Pin<KBox<Mutex<Registry>>>,
+    shared: Arc<Shared>,
     limits: Limits,
     config: Config,
+}
+
+/// Unloads what a client made transient when its socket closes.
+pub(crate) struct Reaper {
+    shared: Arc<Shared>,
+}
+
+impl connector::ReleaseHandler for Reaper {
+    fn released(&self, port_id: u32) {
+        let mut dropped = KVec::new();
+        {
+            let mut registry = self.shared.registry.lock();
+            while let Some(&(handle, _)) = registry.transient.iter().find(|(_, p)| *p == port_id) {
+                if registry.find(handle).is_none() {
+                    registry.transient.retain(|(h, _)| *h != handle);
+                    continue;
+                }
+                if registry.remove_cascade(handle, &mut dropped).is_err() {
+                    // Out of memory for the list of what to free: free it under the lock.
+                    drop(registry.remove(handle));
+                }
+            }
+        }
+        drop(dropped);
+    }
 }
 
 /// Why a request failed: a status and a message.
@@ -283,26 +347,35 @@ fn copy_name(name: &str) -> Result<KVec<u8>, AllocError> {
 }
 
 impl Service {
-    /// Creates the service with `limits`.
-    pub(crate) fn new(limits: Limits) -> Result<Self> {
-        let registry = KBox::pin_init(
-            new_mutex!(Registry {
-                next_handle: 1,
-                entries: KVec::new(),
-                stats: Stats::default(),
+    /// Creates the service with `limits`, and the reaper that cleans up after its clients.
+    pub(crate) fn new(limits: Limits) -> Result<(Self, Reaper)> {
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                registry <- new_mutex!(Registry {
+                    next_handle: 1,
+                    entries: KVec::new(),
+                    transient: KVec::new(),
+                    stats: Stats::default(),
+                }),
             }),
             GFP_KERNEL,
         )?;
+        let reaper = Reaper {
+            shared: shared.clone(),
+        };
         let config = Config {
             max_memory_pages: limits.max_memory_pages,
             max_module_size: limits.max_module_len as usize,
             ..Config::default()
         };
-        Ok(Self {
-            registry,
-            limits,
-            config,
-        })
+        Ok((
+            Self {
+                shared,
+                limits,
+                config,
+            },
+            reaper,
+        ))
     }
 
     fn handle<'b>(
@@ -317,7 +390,7 @@ impl Service {
         };
         let privileged = sender.capable(Capability::SYS_ADMIN);
         if command.needs_privilege() && !privileged {
-            self.registry.lock().stats.denied += 1;
+            self.shared.registry.lock().stats.denied += 1;
             let mut w = ReplyWriter::new(buf, command.code(), Status::PermissionDenied)?;
             let _ = write!(
                 w,
@@ -330,7 +403,7 @@ impl Service {
             Ok(request) => request,
             Err(err) => return ReplyWriter::reject(buf, payload, &err),
         };
-        match self.dispatch(request, privileged, buf) {
+        match self.dispatch(request, privileged, sender.port_id(), buf) {
             Ok(len) => buf.get(..len).ok_or(ProtoError::BufferTooSmall),
             Err(Failure { status, message }) => {
                 let mut w = ReplyWriter::new(buf, command.code(), status)?;
@@ -341,8 +414,15 @@ impl Service {
     }
 
     /// Runs `request`, writing its reply into `buf`.
-    fn dispatch(&self, request: Request<'_>, privileged: bool, buf: &mut [u8]) -> Outcome {
+    fn dispatch(
+        &self,
+        request: Request<'_>,
+        privileged: bool,
+        port_id: u32,
+        buf: &mut [u8],
+    ) -> Outcome {
         match request {
+            Request::Transient { handle } => self.transient(buf, handle, port_id),
             Request::Version => self.version(buf, privileged),
             Request::Stats => self.stats(buf),
             Request::LoadBegin { total_size, name } => self.load_begin(buf, total_size, name),
@@ -409,7 +489,7 @@ impl Service {
 
     fn stats(&self, buf: &mut [u8]) -> Outcome {
         let stats = {
-            let registry = self.registry.lock();
+            let registry = self.shared.registry.lock();
             let mut stats = registry.stats;
             for (_, entry) in registry.entries.iter() {
                 match entry {
@@ -438,7 +518,7 @@ impl Service {
             let _ = write!(w, "module of {total} bytes exceeds the limit of {max}");
             return done(w.finish());
         }
-        let mut registry = self.registry.lock();
+        let mut registry = self.shared.registry.lock();
         // Drop uploads whose client went away, then check the limits.
         let mut i = 0;
         while let Some((_, entry)) = registry.entries.get(i) {
@@ -481,7 +561,7 @@ impl Service {
 
     fn load_chunk(&self, buf: &mut [u8], handle: u64, offset: u32, chunk: &[u8]) -> Outcome {
         let received = {
-            let mut registry = self.registry.lock();
+            let mut registry = self.shared.registry.lock();
             let Some(Entry::Upload(upload)) = registry.find_mut(handle) else {
                 return Err(fail(Status::NoSuchHandle, "no upload with this handle"));
             };
@@ -509,7 +589,7 @@ impl Service {
 
     fn load_end(&self, buf: &mut [u8], handle: u64) -> Outcome {
         let upload = {
-            let mut registry = self.registry.lock();
+            let mut registry = self.shared.registry.lock();
             match registry.find(handle) {
                 Some(Entry::Upload(u)) if u.data.len() == u.total as usize => {}
                 Some(Entry::Upload(_)) => {
@@ -526,7 +606,7 @@ impl Service {
         let module = match Module::new(&self.config, &upload.data) {
             Ok(module) => module,
             Err(err) => {
-                self.registry.lock().stats.load_failures += 1;
+                self.shared.registry.lock().stats.load_failures += 1;
                 return done(engine_error(buf, Command::LoadEnd, &err));
             }
         };
@@ -545,7 +625,7 @@ impl Service {
             GFP_KERNEL,
         )?;
         {
-            let mut registry = self.registry.lock();
+            let mut registry = self.shared.registry.lock();
             // The module keeps the upload's handle, which is below `next_handle`: insert it
             // at its sorted place.
             let at = registry
@@ -579,7 +659,7 @@ impl Service {
             ));
         }
         let (code, group) = {
-            let registry = self.registry.lock();
+            let registry = self.shared.registry.lock();
             if registry.entries.len() >= self.limits.max_handles {
                 return Err(fail(Status::LimitExceeded, "too many handles"));
             }
@@ -640,7 +720,7 @@ impl Service {
                 Ok(addr) => addr,
                 Err(err) => {
                     if matches!(err, EngineError::Trap(_)) {
-                        self.registry.lock().stats.traps += 1;
+                        self.shared.registry.lock().stats.traps += 1;
                     }
                     return done(engine_error(buf, Command::Instantiate, &err));
                 }
@@ -666,7 +746,7 @@ impl Service {
             GFP_KERNEL,
         )?;
         let handle = {
-            let mut registry = self.registry.lock();
+            let mut registry = self.shared.registry.lock();
             registry.stats.instantiations += 1;
             registry.insert(Entry::Instance(instance))?
         };
@@ -680,7 +760,7 @@ impl Service {
     }
 
     fn instance(&self, handle: u64) -> core::result::Result<Arc<LoadedInstance>, Failure> {
-        match self.registry.lock().find(handle) {
+        match self.shared.registry.lock().find(handle) {
             Some(Entry::Instance(i)) => Ok(i.clone()),
             _ => Err(fail(Status::NoSuchHandle, "no instance with this handle")),
         }
@@ -723,7 +803,7 @@ impl Service {
         instance.fuel_used.fetch_add(fuel_used, Relaxed);
         instance.memory_pages.store(pages, Relaxed);
         {
-            let mut registry = self.registry.lock();
+            let mut registry = self.shared.registry.lock();
             registry.stats.invocations += 1;
             registry.stats.fuel_used += fuel_used;
             if matches!(result, Err(EngineError::Trap(_))) {
@@ -738,6 +818,17 @@ impl Service {
             }
             Err(err) => done(engine_error(buf, Command::Invoke, &err)),
         }
+    }
+
+    fn transient(&self, buf: &mut [u8], handle: u64, port_id: u32) -> Outcome {
+        {
+            let mut registry = self.shared.registry.lock();
+            if registry.find(handle).is_none() {
+                return Err(fail(Status::NoSuchHandle, "no such handle"));
+            }
+            registry.transient.push((handle, port_id), GFP_KERNEL)?;
+        }
+        done(ReplyWriter::ok(buf, Command::Transient)?.finish())
     }
 
     fn register(&self, buf: &mut [u8], handle: u64, name: &str) -> Outcome {
@@ -787,7 +878,7 @@ impl Service {
         // group frees its store, which may take a while.
         let mut dropped = KVec::new();
         {
-            let mut registry = self.registry.lock();
+            let mut registry = self.shared.registry.lock();
             let instances = registry
                 .entries
                 .iter()
@@ -804,29 +895,14 @@ impl Service {
                 Some(Entry::Upload(_)) => registry.stats.load_failures += 1,
                 Some(_) => {}
             }
-            dropped.reserve(instances + 1, GFP_KERNEL)?;
-            if matches!(registry.find(handle), Some(Entry::Module(_))) {
-                let mut i = 0;
-                while let Some((_, entry)) = registry.entries.get(i) {
-                    if matches!(entry, Entry::Instance(inst) if inst.module == handle) {
-                        if let Ok(e) = registry.entries.remove(i) {
-                            dropped.push(e, GFP_KERNEL)?;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            if let Some(e) = registry.remove(handle) {
-                dropped.push((handle, e), GFP_KERNEL)?;
-            }
+            registry.remove_cascade(handle, &mut dropped)?;
         }
         drop(dropped);
         done(ReplyWriter::ok(buf, Command::Unload)?.finish())
     }
 
     fn list(&self, buf: &mut [u8], cursor: u64, max_entries: u16) -> Outcome {
-        let registry = self.registry.lock();
+        let registry = self.shared.registry.lock();
         let mut w = ReplyWriter::ok(buf, Command::List)?;
         let mut more = false;
         let entries = registry.entries.iter().filter(|(h, _)| *h > cursor);
@@ -846,7 +922,7 @@ impl Service {
     }
 
     fn exports(&self, buf: &mut [u8], handle: u64, cursor: u64) -> Outcome {
-        let code = match self.registry.lock().find(handle) {
+        let code = match self.shared.registry.lock().find(handle) {
             Some(Entry::Module(m)) => m.clone(),
             Some(Entry::Instance(i)) => i.code.clone(),
             _ => {

@@ -64,6 +64,7 @@ pub(crate) fn parse_version(version: &str) -> Option<[u16; 3]> {
 
 struct WasmModule {
     _service: connector::Registration<service::Service>,
+    _reaper: Pin<KBox<connector::ReleaseNotifier<service::Reaper>>>,
 }
 
 impl kernel::Module for WasmModule {
@@ -80,15 +81,19 @@ impl kernel::Module for WasmModule {
             default_fuel: *module_parameters::default_fuel.value(),
             max_handles: *module_parameters::max_handles.value() as usize,
         };
+        let (service, reaper) = service::Service::new(limits)?;
+        let reaper = KBox::pin_init(connector::ReleaseNotifier::new(reaper), GFP_KERNEL)?;
         let id = connector::CbId::new(protocol::CONNECTOR_IDX, protocol::CONNECTOR_VAL);
-        let service =
-            connector::Registration::new(id, c"wasm", service::Service::new(limits)?, GFP_KERNEL)?;
+        let service = connector::Registration::new(id, c"wasm", service, GFP_KERNEL)?;
         pr_info!(
             "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}})\n",
             id.idx,
             id.val
         );
-        Ok(WasmModule { _service: service })
+        Ok(WasmModule {
+            _service: service,
+            _reaper: reaper,
+        })
     }
 }
 

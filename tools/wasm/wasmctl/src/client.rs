@@ -114,6 +114,7 @@ fn describe_request(request: &Request<'_>) -> String {
         Request::Register { instance, name: n } | Request::Get { instance, name: n } => {
             format!("{name} instance={instance} {n:?}")
         }
+        Request::Transient { handle } => format!("{name} handle={handle}"),
     }
 }
 
@@ -371,6 +372,11 @@ impl Client {
             ReplyBody::Global(value) => Some(value),
             _ => None,
         })
+    }
+
+    /// TRANSIENT: the driver unloads `handle` when this client's socket closes.
+    pub fn transient(&mut self, handle: u64) -> Result<(), Error> {
+        self.call(&Request::Transient { handle }).map(drop)
     }
 
     /// UNLOAD.

@@ -673,6 +673,13 @@ impl Local {
                 w.stats(&stats)?;
                 w.finish()
             }
+            // The local driver lives as long as the client: everything is transient.
+            Request::Transient { handle } => {
+                if !self.entries.contains_key(&handle) {
+                    return self.bad_handle(buf, command, handle, "a handle");
+                }
+                ReplyWriter::ok(buf, command)?.finish()
+            }
             Request::Register { instance, name } => {
                 let Some(Entry::Instance {
                     group,

@@ -222,6 +222,8 @@ fn run(
     };
     let module = client.load(&bytes, &module_name(name, file))?;
     let outcome = (|| {
+        // If this process dies before it unloads them (Ctrl-C), the driver does.
+        client.transient(module.handle)?;
         let (export, values) = match local {
             Some(call) => call,
             None => prepare_call(&client.exports(module.handle)?, invoke, args)?,
