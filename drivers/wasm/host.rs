@@ -3,7 +3,8 @@
 //! What the kernel gives the engine: the interrupt hook and the host modules that imports
 //! are resolved against.
 
-use crate::protocol::{spectest, ValType as ProtoType, Value as ProtoValue};
+use crate::protocol::{spectest, Value as ProtoValue};
+use crate::wire::engine_type;
 use kernel::{prelude::*, task};
 use wasm_engine::{
     Error, Extern, FuncType, GlobalType, InterruptHook, Limits, MemoryType, Store, TableType,
@@ -34,17 +35,6 @@ pub(crate) const SPECTEST: &str = spectest::MODULE;
 /// definition is shared with userspace in [`crate::protocol::spectest`]).
 pub(crate) struct Spectest {
     exports: KVec<(&'static str, Extern)>,
-}
-
-fn engine_type(ty: ProtoType) -> ValType {
-    match ty {
-        ProtoType::I32 => ValType::I32,
-        ProtoType::I64 => ValType::I64,
-        ProtoType::F32 => ValType::F32,
-        ProtoType::F64 => ValType::F64,
-        ProtoType::FuncRef => ValType::FuncRef,
-        ProtoType::ExternRef => ValType::ExternRef,
-    }
 }
 
 impl Spectest {

@@ -12,9 +12,10 @@
 use crate::host::{KernelHook, Spectest, SPECTEST};
 use crate::protocol::{
     Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError, ReplyWriter,
-    Request, Stats, Status, TrapCode, TrapInfo, ValType, Value, VersionInfo, MAX_CHUNK_LEN,
-    MAX_MODULE_LEN, MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
+    Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_PAYLOAD_LEN,
+    VERSION_FLAG_PRIVILEGED,
 };
+use crate::wire::{engine_error, from_wire, to_wire, wire_type};
 use core::fmt::Write;
 use kernel::{
     alloc::AllocError,
@@ -28,9 +29,7 @@ use kernel::{
     },
     time::{Instant, Monotonic},
 };
-use wasm_engine::{
-    Config, Error as EngineError, Extern, ExternKind, InstanceAddr, Module, Store, TrapKind,
-};
+use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, InstanceAddr, Module, Store};
 
 /// Limits of the service, from the module parameters.
 #[derive(Clone, Copy)]
@@ -237,102 +236,6 @@ impl From<AllocError> for Failure {
 
 const fn fail(status: Status, message: &'static str) -> Failure {
     Failure { status, message }
-}
-
-fn trap_code(kind: TrapKind) -> TrapCode {
-    match kind {
-        TrapKind::Unreachable => TrapCode::Unreachable,
-        TrapKind::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
-        TrapKind::TableOutOfBounds => TrapCode::TableOutOfBounds,
-        TrapKind::UninitializedElement => TrapCode::UninitializedElement,
-        TrapKind::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
-        TrapKind::UndefinedElement => TrapCode::UndefinedElement,
-        TrapKind::IntegerDivideByZero => TrapCode::IntegerDivideByZero,
-        TrapKind::IntegerOverflow => TrapCode::IntegerOverflow,
-        TrapKind::InvalidConversionToInteger => TrapCode::InvalidConversionToInteger,
-        TrapKind::CallStackExhausted => TrapCode::CallStackExhausted,
-        TrapKind::ValueStackExhausted => TrapCode::ValueStackExhausted,
-        TrapKind::OutOfFuel => TrapCode::OutOfFuel,
-        TrapKind::Interrupted => TrapCode::Interrupted,
-        TrapKind::Host(_) => TrapCode::Host,
-        _ => TrapCode::Internal,
-    }
-}
-
-fn to_wire(value: wasm_engine::Value) -> Value {
-    match value {
-        wasm_engine::Value::I32(v) => Value::I32(v),
-        wasm_engine::Value::I64(v) => Value::I64(v),
-        wasm_engine::Value::F32(v) => Value::F32(v),
-        wasm_engine::Value::F64(v) => Value::F64(v),
-        // Function references are opaque outside the kernel.
-        wasm_engine::Value::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
-        wasm_engine::Value::ExternRef(r) => Value::ExternRef(r),
-    }
-}
-
-fn from_wire(value: Value) -> Option<wasm_engine::Value> {
-    Some(match value {
-        Value::I32(v) => wasm_engine::Value::I32(v),
-        Value::I64(v) => wasm_engine::Value::I64(v),
-        Value::F32(v) => wasm_engine::Value::F32(v),
-        Value::F64(v) => wasm_engine::Value::F64(v),
-        Value::FuncRef(None) => wasm_engine::Value::FuncRef(None),
-        Value::FuncRef(Some(_)) => return None,
-        Value::ExternRef(r) => wasm_engine::Value::ExternRef(r),
-    })
-}
-
-fn wire_type(ty: wasm_engine::ValType) -> ValType {
-    match ty {
-        wasm_engine::ValType::I32 => ValType::I32,
-        wasm_engine::ValType::I64 => ValType::I64,
-        wasm_engine::ValType::F32 => ValType::F32,
-        wasm_engine::ValType::F64 => ValType::F64,
-        wasm_engine::ValType::FuncRef => ValType::FuncRef,
-        wasm_engine::ValType::ExternRef => ValType::ExternRef,
-    }
-}
-
-/// Writes the reply for an engine error: status, body and message.
-fn engine_error<'b>(
-    buf: &'b mut [u8],
-    command: Command,
-    error: &EngineError,
-) -> core::result::Result<&'b [u8], ProtoError> {
-    let status = match error {
-        EngineError::Validation { .. } => Status::InvalidModule,
-        EngineError::Unsupported(_) => Status::Unsupported,
-        EngineError::Link(_) => Status::LinkError,
-        EngineError::Trap(_) => Status::Trap,
-        EngineError::Invoke(_) => Status::SignatureMismatch,
-        EngineError::Limit(_) => Status::LimitExceeded,
-        EngineError::OutOfMemory => Status::OutOfMemory,
-        _ => Status::Internal,
-    };
-    let mut w = ReplyWriter::new(buf, command.code(), status)?;
-    match error {
-        EngineError::Validation { offset, message } => {
-            w.invalid_module(*offset as u64)?;
-            let _ = write!(w, "{message} (at offset {offset:#x})");
-        }
-        EngineError::Trap(trap) => {
-            w.trap(&TrapInfo {
-                code: trap_code(trap.kind),
-                func: trap.func,
-                offset: trap.offset,
-                host_code: match trap.kind {
-                    TrapKind::Host(code) => code,
-                    _ => 0,
-                },
-            })?;
-            let _ = write!(w, "{trap}");
-        }
-        other => {
-            let _ = write!(w, "{other}");
-        }
-    }
-    w.finish()
 }
 
 fn name_str(name: &[u8]) -> &str {

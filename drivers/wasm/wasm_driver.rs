@@ -11,6 +11,7 @@ use kernel::{connector, prelude::*};
 mod host;
 pub mod protocol;
 mod service;
+pub mod wire;
 
 module! {
     type: WasmModule,

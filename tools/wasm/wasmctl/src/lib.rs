@@ -17,6 +17,12 @@ pub mod local;
 pub mod module;
 pub mod transport;
 pub mod values;
+/// Engine values, types and errors on the wire; the driver's own file.
+#[path = "../../../../drivers/wasm/wire.rs"]
+pub mod wire;
+
+// `wire.rs` reaches the protocol as `super::protocol`, as it does in the driver.
+use wasm_protocol as protocol;
 
 /// The driver version this tool speaks to, taken from the driver source so
 /// the two cannot drift apart.

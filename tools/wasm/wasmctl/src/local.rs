@@ -16,15 +16,20 @@ use std::{cell::RefCell, collections::BTreeMap, fmt::Write as _, rc::Rc};
 
 use wasm_engine::{
     Config, Error as EngineError, Extern, ExternKind, FuncType, GlobalType, InstanceAddr, Limits,
-    MemoryType, Module, Store, TableType, TrapKind,
+    MemoryType, Module, Store, TableType,
 };
 use wasm_protocol::{
     spectest, Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError,
-    ReplyWriter, Request, Stats, Status, TrapCode, TrapInfo, ValType, Value, VersionInfo,
-    MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
+    ReplyWriter, Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN,
+    MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
 };
 
-use crate::{error::Error, transport::Transport, DRIVER_VERSION};
+use crate::{
+    error::Error,
+    transport::Transport,
+    wire::{engine_error, engine_type, from_wire, to_wire, wire_type},
+    DRIVER_VERSION,
+};
 
 /// Uploads in progress at once.
 const MAX_UPLOADS: usize = 16;
@@ -157,76 +162,6 @@ impl Transport for Local {
     }
 }
 
-/// Converts an engine value to the protocol's. Function references are opaque: the engine
-/// does not expose their numbers.
-fn to_wire(value: wasm_engine::Value) -> Value {
-    match value {
-        wasm_engine::Value::I32(v) => Value::I32(v),
-        wasm_engine::Value::I64(v) => Value::I64(v),
-        wasm_engine::Value::F32(v) => Value::F32(v),
-        wasm_engine::Value::F64(v) => Value::F64(v),
-        wasm_engine::Value::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
-        wasm_engine::Value::ExternRef(r) => Value::ExternRef(r),
-    }
-}
-
-/// Converts a protocol value to the engine's; non-null function references cannot come from
-/// outside.
-fn from_wire(value: Value) -> Option<wasm_engine::Value> {
-    Some(match value {
-        Value::I32(v) => wasm_engine::Value::I32(v),
-        Value::I64(v) => wasm_engine::Value::I64(v),
-        Value::F32(v) => wasm_engine::Value::F32(v),
-        Value::F64(v) => wasm_engine::Value::F64(v),
-        Value::FuncRef(None) => wasm_engine::Value::FuncRef(None),
-        Value::FuncRef(Some(_)) => return None,
-        Value::ExternRef(r) => wasm_engine::Value::ExternRef(r),
-    })
-}
-
-fn engine_type(ty: ValType) -> wasm_engine::ValType {
-    match ty {
-        ValType::I32 => wasm_engine::ValType::I32,
-        ValType::I64 => wasm_engine::ValType::I64,
-        ValType::F32 => wasm_engine::ValType::F32,
-        ValType::F64 => wasm_engine::ValType::F64,
-        ValType::FuncRef => wasm_engine::ValType::FuncRef,
-        ValType::ExternRef => wasm_engine::ValType::ExternRef,
-    }
-}
-
-fn wire_type(ty: wasm_engine::ValType) -> ValType {
-    match ty {
-        wasm_engine::ValType::I32 => ValType::I32,
-        wasm_engine::ValType::I64 => ValType::I64,
-        wasm_engine::ValType::F32 => ValType::F32,
-        wasm_engine::ValType::F64 => ValType::F64,
-        wasm_engine::ValType::FuncRef => ValType::FuncRef,
-        wasm_engine::ValType::ExternRef => ValType::ExternRef,
-    }
-}
-
-/// The protocol's trap code for an engine trap kind.
-pub fn trap_code(kind: TrapKind) -> TrapCode {
-    match kind {
-        TrapKind::Unreachable => TrapCode::Unreachable,
-        TrapKind::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
-        TrapKind::TableOutOfBounds => TrapCode::TableOutOfBounds,
-        TrapKind::UninitializedElement => TrapCode::UninitializedElement,
-        TrapKind::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
-        TrapKind::UndefinedElement => TrapCode::UndefinedElement,
-        TrapKind::IntegerDivideByZero => TrapCode::IntegerDivideByZero,
-        TrapKind::IntegerOverflow => TrapCode::IntegerOverflow,
-        TrapKind::InvalidConversionToInteger => TrapCode::InvalidConversionToInteger,
-        TrapKind::CallStackExhausted => TrapCode::CallStackExhausted,
-        TrapKind::ValueStackExhausted => TrapCode::ValueStackExhausted,
-        TrapKind::OutOfFuel => TrapCode::OutOfFuel,
-        TrapKind::Interrupted => TrapCode::Interrupted,
-        TrapKind::Host(_) => TrapCode::Host,
-        _ => TrapCode::Internal,
-    }
-}
-
 /// Starts a failure reply with a message.
 fn fail<'b>(
     buf: &'b mut [u8],
@@ -236,53 +171,6 @@ fn fail<'b>(
 ) -> Result<&'b [u8], ProtoError> {
     let mut w = ReplyWriter::new(buf, command.code(), status)?;
     let _ = w.write_fmt(message);
-    w.finish()
-}
-
-/// The reply to an engine error.
-fn engine_error<'b>(
-    buf: &'b mut [u8],
-    command: Command,
-    error: &EngineError,
-) -> Result<&'b [u8], ProtoError> {
-    let status = match error {
-        EngineError::Validation { .. } => Status::InvalidModule,
-        EngineError::Unsupported(_) => Status::Unsupported,
-        EngineError::Link(_) => Status::LinkError,
-        EngineError::Trap(_) => Status::Trap,
-        EngineError::Invoke(_) => Status::SignatureMismatch,
-        EngineError::Limit(_) => Status::LimitExceeded,
-        EngineError::OutOfMemory => Status::OutOfMemory,
-        _ => Status::Internal,
-    };
-    let mut w = ReplyWriter::new(buf, command.code(), status)?;
-    match error {
-        EngineError::Validation { offset, message } => {
-            w.invalid_module(*offset as u64)?;
-            w.message(message);
-        }
-        EngineError::Trap(trap) => {
-            w.trap(&TrapInfo {
-                code: trap_code(trap.kind),
-                func: trap.func,
-                offset: trap.offset,
-                host_code: match trap.kind {
-                    TrapKind::Host(code) => code,
-                    _ => 0,
-                },
-            })?;
-            w.message(trap.kind.message());
-        }
-        EngineError::Unsupported(what)
-        | EngineError::Link(what)
-        | EngineError::Invoke(what)
-        | EngineError::Limit(what) => {
-            w.message(what);
-        }
-        other => {
-            let _ = write!(w, "{other}");
-        }
-    }
     w.finish()
 }
 
@@ -850,7 +738,7 @@ fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_protocol::{Reply, ReplyBody, ValueList};
+    use wasm_protocol::{Reply, ReplyBody, Value, ValueList};
 
     fn call(local: &mut Local, request: Request<'_>) -> Vec<u8> {
         let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
