@@ -10,6 +10,10 @@ SHELL := /bin/bash
 S := scripts
 CARGO ?= cargo
 TOOLS := tools/wasm
+# Cargo's build outputs live in the cache too, so that a fresh clone (CI)
+# reuses them; cargo's fingerprints key them by their inputs.
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/wasm-kernel
+export CARGO_TARGET_DIR ?= $(CACHE)/cargo-target
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \

@@ -909,6 +909,16 @@ fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    // Index 0 is always a boundary, so this stops there at the latest.
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
 /// Resolves a module's imports: against the names registered in the group, then the
 /// kernel's host modules.
 fn resolve_imports(
@@ -933,8 +943,11 @@ fn resolve_imports(
             None
         };
         let Some(ext) = found else {
+            // Names come from the module and may be huge: quote at most 64 bytes of each.
             return Err(EngineError::Link(alloc::format!(
-                "unknown import: {module_name}.{name}"
+                "unknown import: {}.{}",
+                prefix(module_name, 64),
+                prefix(name, 64)
             )));
         };
         imports
