@@ -22,6 +22,11 @@ if [[ ! -d $KERNEL_SRC/.git ]]; then
 	(
 		cd "$tmp"
 		git init -q -b pristine
+		# No automatic gc: a detached `gc --auto` after the big first commit
+		# would keep running (and lock HEAD) after the tree is moved into
+		# place, making the series' checkout below fail.
+		git config gc.auto 0
+		git config maintenance.auto false
 		git add -A -f
 		series_git commit -q -m "Linux ${debver%%-*} (Debian linux-source-$KVER $debver)"
 		git tag "$BASE_TAG"
