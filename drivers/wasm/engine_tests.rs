@@ -145,7 +145,7 @@ fn func<'a>(params: &'a [u8], results: &'a [u8], body: &'a [u8]) -> Func<'a> {
 fn run_with(config: Config, bytes: &[u8], name: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
     let module = Module::new(&config, bytes)?;
     let mut store = Store::new(config, ());
-    let instance = store.instantiate(&module, &[])?;
+    let instance = store.instantiate(&alloc::sync::Arc::new(module), &[])?;
     let f = store
         .get_export(instance, name)
         .and_then(|e| e.func())
@@ -499,7 +499,7 @@ mod tests {
         let config = Config::default();
         let module = Module::new(&config, crc32::WASM)?;
         let mut store = Store::new(config, ());
-        let instance = store.instantiate(&module, &[])?;
+        let instance = store.instantiate(&alloc::sync::Arc::new(module), &[])?;
         let func = |store: &Store<()>, name: &str| {
             store
                 .get_export(instance, name)

@@ -7,8 +7,8 @@ use crate::protocol::{spectest, Value as ProtoValue};
 use crate::wire::engine_type;
 use kernel::{prelude::*, task};
 use wasm_engine::{
-    Error, Extern, FuncType, GlobalType, InterruptHook, Limits, MemoryType, Store, TableType,
-    TrapKind, ValType, Value,
+    Error, Extern, FuncType, GlobalType, InterruptHook, Limits, MemoryType, ModuleRef, Store,
+    TableType, TrapKind, ValType, Value,
 };
 
 /// Makes long runs yield the CPU and stops them when the calling task is being killed.
@@ -39,7 +39,9 @@ pub(crate) struct Spectest {
 
 impl Spectest {
     /// Creates the module's functions, globals, table and memory in `store`.
-    pub(crate) fn new<T: 'static>(store: &mut Store<T>) -> core::result::Result<Self, Error> {
+    pub(crate) fn new<T: 'static, M: ModuleRef>(
+        store: &mut Store<T, M>,
+    ) -> core::result::Result<Self, Error> {
         let mut exports = KVec::new();
         let mut add = |name: &'static str, ext: Extern| {
             exports

@@ -62,6 +62,19 @@ struct LoadedModule {
     module: Module,
 }
 
+/// A shared handle to a loaded module: what the engine's stores keep of it, so that every
+/// instance of a module runs the same translated code.
+#[derive(Clone)]
+struct ModuleHandle(Arc<LoadedModule>);
+
+impl core::ops::Deref for ModuleHandle {
+    type Target = Module;
+
+    fn deref(&self) -> &Module {
+        &self.0.module
+    }
+}
+
 /// Instances linked to each other: one engine store.
 #[pin_data]
 struct Group {
@@ -70,7 +83,7 @@ struct Group {
 }
 
 struct GroupState {
-    store: Store<()>,
+    store: Store<(), ModuleHandle>,
     /// Names under which instances of the group are importable (REGISTER).
     registered: KVec<(KVec<u8>, InstanceAddr)>,
     spectest: Option<Spectest>,
@@ -618,8 +631,12 @@ impl Service {
                 Ok(imports) => imports,
                 Err(err) => return done(engine_error(buf, Command::Instantiate, &err)),
             };
-            state.store.config_mut().fuel = None;
-            let addr = match state.store.instantiate(&code.module, &imports) {
+            // The start function runs with the instance's fuel.
+            state.store.config_mut().fuel = instance_fuel(fuel, self.limits.default_fuel);
+            let addr = match state
+                .store
+                .instantiate(&ModuleHandle(code.clone()), &imports)
+            {
                 Ok(addr) => addr,
                 Err(err) => {
                     if matches!(err, EngineError::Trap(_)) {
@@ -630,11 +647,7 @@ impl Service {
             };
             (addr, memory_pages_of(&state.store, addr))
         };
-        let fuel = match fuel {
-            0 if self.limits.default_fuel == 0 => None,
-            0 => Some(self.limits.default_fuel),
-            n => Some(n),
-        };
+        let fuel = instance_fuel(fuel, self.limits.default_fuel);
         let instance = Arc::new(
             LoadedInstance {
                 module,
@@ -863,12 +876,18 @@ impl Service {
     }
 }
 
-fn memory_pages_of(store: &Store<()>, addr: InstanceAddr) -> u32 {
-    store
-        .exports(addr)
-        .find_map(|(_, e)| e.memory())
-        .and_then(|m| store.memory_data(m))
-        .map_or(0, |d| (d.len() / 65536) as u32)
+fn memory_pages_of(store: &Store<(), ModuleHandle>, addr: InstanceAddr) -> u32 {
+    store.instance_memory_pages(addr)
+}
+
+/// The fuel of an instance's invocations: what INSTANTIATE asked for, else the default
+/// (0 for unlimited).
+fn instance_fuel(requested: u64, default: u64) -> Option<u64> {
+    match requested {
+        0 if default == 0 => None,
+        0 => Some(default),
+        n => Some(n),
+    }
 }
 
 fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {

@@ -5,25 +5,39 @@
 /// Configuration of modules and stores.
 ///
 /// Every limit is enforced: exceeding a stack limit is a trap, exceeding a size limit makes
-/// instantiation fail or `memory.grow`/`table.grow` return -1.
+/// loading or instantiation fail with [`crate::Error::Limit`] or `memory.grow`/`table.grow`
+/// return -1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Maximum number of 64-bit value slots on the value stack (locals and operands of all
-    /// active frames). Default 131 072 (1 MiB). The stack starts small and grows on demand.
+    /// active frames). Default 131 072 (1 MiB). The stack starts small and grows
+    /// geometrically on demand.
     pub max_value_stack: usize,
     /// Maximum number of active wasm and host frames. Default 16 384.
     pub max_call_depth: usize,
     /// Maximum size of any linear memory, in 64 KiB pages. Default 16 384 (1 GiB).
     pub max_memory_pages: u32,
-    /// Maximum number of elements of any table. Default 1 048 576.
+    /// Maximum number of table elements of an instance, all its tables together.
+    /// Default 1 048 576.
     pub max_table_elements: u32,
+    /// Maximum bytes an instance may allocate: its memories, tables, globals and
+    /// bookkeeping. Default 1 GiB + 64 MiB.
+    pub max_instance_bytes: usize,
+    /// Maximum bytes a store may allocate for all its instances and its stacks.
+    /// Default 4 GiB.
+    pub max_store_bytes: usize,
     /// Maximum size of a module's binary, in bytes. Default 64 MiB.
     pub max_module_size: usize,
-    /// Fuel of each invocation, in units of one call or one loop iteration; `None` is
-    /// unlimited. Running out is an "out of fuel" trap. Default `None`.
+    /// Maximum bytes of translated code of a module. Default 256 MiB.
+    pub max_code_bytes: usize,
+    /// Fuel of each invocation (and of each start function); `None` is unlimited. Fuel
+    /// measures work: about one unit per executed instruction, more for expensive ones (see
+    /// `ir::Op::weight`), and one unit per [`crate::exec::BULK_BYTES_PER_FUEL`] bytes of bulk
+    /// memory operations. Running out is an "out of fuel" trap. Default `None`.
     pub fuel: Option<u64>,
-    /// How many calls and loop iterations run between two calls of the store's interrupt
-    /// hook. Default 65 536: small enough to yield often, large enough to cost nothing.
+    /// How much fuel is used between two calls of the store's interrupt hook; it bounds the
+    /// time between two calls whatever the code does. Default 65 536 (well under a
+    /// millisecond of work on a current CPU).
     pub interrupt_interval: u32,
 }
 
@@ -34,7 +48,10 @@ impl Default for Config {
             max_call_depth: 16 * 1024,
             max_memory_pages: 16 * 1024,
             max_table_elements: 1 << 20,
+            max_instance_bytes: (1 << 30) + (64 << 20),
+            max_store_bytes: 4 << 30,
             max_module_size: 64 << 20,
+            max_code_bytes: 256 << 20,
             fuel: None,
             interrupt_interval: 1 << 16,
         }

@@ -165,3 +165,13 @@ impl fmt::Display for Error {
         }
     }
 }
+
+/// The longest prefix of a name, quoted in error messages, of at most 64 bytes ending at a
+/// character boundary: names come from modules and may be huge.
+pub(crate) fn quote(s: &str) -> &str {
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}

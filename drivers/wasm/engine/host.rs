@@ -8,8 +8,11 @@ use crate::value::Value;
 
 /// A host function: reads its arguments, writes its results (already sized to the
 /// function type's results and zero-initialised), or traps.
-pub type HostFunc<T> =
-    dyn Fn(&mut Caller<'_, T>, &[Value], &mut [Value]) -> Result<(), Trap> + Send + Sync;
+///
+/// A plain function pointer, so that adding one allocates nothing; what a host function
+/// needs lives in the store's data `T` (see [`Caller::data_mut`]) and in its
+/// [`Caller::func_data`].
+pub type HostFn<T> = fn(&mut Caller<'_, T>, &[Value], &mut [Value]) -> Result<(), Trap>;
 
 /// What a host function sees of the wasm instance calling it: the store's data and the
 /// caller's memory 0. Host functions cannot call back into wasm, which keeps the engine's
@@ -17,6 +20,7 @@ pub type HostFunc<T> =
 pub struct Caller<'a, T> {
     pub(crate) data: &'a mut T,
     pub(crate) memory: Option<&'a mut MemoryInst>,
+    pub(crate) func_data: u64,
 }
 
 impl<T> Caller<'_, T> {
@@ -30,17 +34,30 @@ impl<T> Caller<'_, T> {
         self.data
     }
 
+    /// The value given to [`crate::Store::add_host_func_with`] for this function.
+    pub fn func_data(&self) -> u64 {
+        self.func_data
+    }
+
     /// The calling instance's linear memory, if it has one. Host functions index it with
     /// `get`/`get_mut`: an out-of-bounds range is the wasm program's fault and should be
     /// answered with a [`TrapKind::MemoryOutOfBounds`] trap.
     pub fn memory(&mut self) -> Option<&mut [u8]> {
         self.memory.as_mut().map(|m| m.data.as_mut_slice())
     }
+
+    /// The store's data and the calling instance's memory at once.
+    pub fn data_and_memory(&mut self) -> (&mut T, Option<&mut [u8]>) {
+        (
+            self.data,
+            self.memory.as_mut().map(|m| m.data.as_mut_slice()),
+        )
+    }
 }
 
-/// Called regularly while wasm code runs (every [`crate::Config::interrupt_interval`] calls
-/// and loop iterations): the embedder yields the CPU here, and stops the run by returning
-/// an error such as [`TrapKind::Interrupted`].
+/// Called regularly while wasm code runs (every [`crate::Config::interrupt_interval`] units
+/// of fuel) and while modules are validated and instantiated: the embedder yields the CPU
+/// here, and stops the work by returning an error such as [`TrapKind::Interrupted`].
 pub trait InterruptHook: Send {
     /// Returns `Err` to stop the running invocation with that trap.
     fn check(&mut self) -> Result<(), TrapKind>;

@@ -1,271 +1,335 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The engine's internal instruction set.
+//! The engine's internal instruction set: a register machine.
 //!
-//! [`crate::translate`] turns each validated function body into a flat array of [`Op`]s:
-//! a stack machine over untyped 64-bit slots, in which
+//! [`crate::translate`] turns each validated function body into a flat array of [`Op`]s that
+//! operate on the *slots* of the running function's frame: untyped 64-bit cells addressed by
+//! a 16-bit index relative to the frame pointer. A frame is laid out as
 //!
-//! - every branch carries its resolved target index and how many slots to keep and drop,
-//!   so blocks, loops and labels cost nothing at run time;
-//! - instructions that only change a value's static type (`i32.reinterpret_f32`,
-//!   `i64.extend_i32_u`, `nop`, …) are gone, and loads and stores that move the same bits
-//!   share one operation (`f32.load` is `I32Load`);
-//! - loop headers carry a [`Op::Check`] for fuel and the interrupt hook.
+//! ```text
+//! fp -> [ parameters | declared locals | operand temporaries ... ]
+//!        0            num_params         num_locals (one per operand stack position)
+//! ```
+//!
+//! so `local.get` and constants cost nothing at run time: they become operands of the
+//! instructions that use them. Every value the wasm operand stack would hold at depth `p`
+//! lives in slot `num_locals + p`, so the results of a block, the arguments of a call and the
+//! values a branch carries are already where they must be in the common case. A call's
+//! arguments are the caller's topmost temporaries, and the callee's frame starts there:
+//! frames overlap and nothing is copied.
+//!
+//! Instructions are fused where compilers emit sequences: a comparison followed by `br_if` or
+//! `if` is one compare-and-branch, an operand that is a small constant is an immediate
+//! (`I32AddImm`), a constant address is folded into the load's offset, and a result written to
+//! a local by `local.set`/`local.tee` goes there directly.
+//!
+//! # Fuel
+//!
+//! Fuel is charged for work, not per call or loop: every instruction has a weight
+//! ([`Op::weight`]), and a function's code is cut into *regions* at loop headers, at the
+//! instruction after each loop and at least every [`MAX_REGION_WEIGHT`] units of straight-line
+//! code. Entering a region pays for all of it at once: by the [`Op::Fuel`] instruction at its
+//! start when execution falls into it, by the `cost` of the branch that jumps into it
+//! (backward branches always pay, forward branches within a region never do), or, for the
+//! first region of a function, by the call ([`FuncCode::entry_cost`]). Execution inside a region
+//! only moves forward, so no region runs more instructions than it paid for. Bulk operations
+//! pay by length. The same countdown drives the embedder's interrupt hook, so the time between
+//! two hook calls is bounded whatever the module does (see [`crate::Config`]).
+//!
+//! # Encoding
 //!
 //! Slot encoding: `i32` and `f32` are zero-extended to 64 bits, floats are bit patterns,
-//! references are their address plus one with 0 for null.
-//!
-//! Function, table, memory, global, type, element and data indices are module-relative
-//! when translated and rewritten to store addresses when an instance is created, so that
-//! the interpreter needs no per-instance lookup for them.
+//! references are their store address plus one with 0 for null. Branch offsets are relative to
+//! the branch instruction. Instructions that need more operands than fit in 12 bytes are
+//! followed by [`Op::Aux`] words. Function, table, memory, global, element, data and type
+//! indices are those of the module: the code is shared by every instance of the module, and
+//! the executor maps them through the running instance.
 
-/// One instruction of the internal form. 16 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum Op {
-    /// Trap with "unreachable".
-    Unreachable,
-    /// Fuel and interrupt check, at every loop header.
-    Check,
-    /// Jump to `target`, keeping the top `keep` slots and dropping the `drop` below them.
-    Br {
-        target: u32,
-        drop: u32,
-        keep: u32,
-    },
-    /// Pop an `i32`; if non-zero, branch like [`Op::Br`].
-    BrIfNez {
-        target: u32,
-        drop: u32,
-        keep: u32,
-    },
-    /// Pop an `i32`; if zero, jump to `target` (no stack change: used by `if`).
-    BrIfEqz {
-        target: u32,
-    },
-    /// Pop an index; execute the `Br` at `index + 1` after this op, or the one at
-    /// `len + 1` (the default) if `index >= len`.
-    BrTable {
-        len: u32,
-    },
-    /// Return the top `keep` slots to the caller.
-    Return {
-        keep: u32,
-    },
-    /// Call a function (module index, then store address).
-    Call {
-        func: u32,
-    },
-    /// Pop a table index and call through the table (type and table rewritten to store
-    /// addresses).
-    CallIndirect {
-        type_id: u32,
-        table: u32,
-    },
+use alloc::vec::Vec;
 
-    Drop,
-    Select,
-    LocalGet(u32),
-    LocalSet(u32),
-    LocalTee(u32),
-    GlobalGet(u32),
-    GlobalSet(u32),
+/// A frame-relative slot index.
+pub type Slot = u16;
 
-    TableGet(u32),
-    TableSet(u32),
-    TableSize(u32),
-    TableGrow(u32),
-    TableFill(u32),
-    TableCopy {
-        dst: u32,
-        src: u32,
-    },
-    TableInit {
-        table: u32,
-        elem: u32,
-    },
-    ElemDrop(u32),
+/// The most weight a region accumulates before the translator starts a new one. Small enough
+/// that paying for a region never delays the interrupt hook noticeably, large enough that the
+/// extra [`Op::Fuel`] instructions cost nothing.
+pub const MAX_REGION_WEIGHT: u32 = 1024;
 
-    I32Load(u32),
-    I64Load(u32),
-    I32Load8S(u32),
-    I32Load8U(u32),
-    I32Load16S(u32),
-    I32Load16U(u32),
-    I64Load8S(u32),
-    I64Load16S(u32),
-    I64Load32S(u32),
-    I32Store(u32),
-    I64Store(u32),
-    I32Store8(u32),
-    I32Store16(u32),
-    MemorySize,
-    MemoryGrow,
-    MemoryInit(u32),
-    DataDrop(u32),
-    MemoryCopy,
-    MemoryFill,
+macro_rules! ops {
+    (
+        other { $($(#[$odoc:meta])* $oname:ident $({ $($ofield:ident : $ofty:ty),* })?,)* }
+        un { $($un:ident),* $(,)? }
+        bin { $($bin:ident),* $(,)? }
+        bin_imm { $($binimm:ident),* $(,)? }
+        br_cmp { $($brcmp:ident),* $(,)? }
+        br_cmp_imm { $($brcmpimm:ident),* $(,)? }
+        br_cond { $($brcond:ident),* $(,)? }
+        load { $($load:ident),* $(,)? }
+        load_abs { $($loadabs:ident),* $(,)? }
+        store { $($store:ident),* $(,)? }
+        store_imm { $($storeimm:ident),* $(,)? }
+    ) => {
+        /// One instruction of the internal form, 12 bytes.
+        ///
+        /// Operand shapes: unary `{ d, s }` is `d = f(s)`; binary `{ d, a, b }` is
+        /// `d = f(a, b)`; `...Imm { d, a, imm }` is `d = f(a, imm)` with the immediate
+        /// sign-extended for 64-bit operations (`...ImmLhs` is `d = f(imm, a)`);
+        /// compare-and-branch `Br... { a, b, cost, offset }` branches by `offset`, paying
+        /// `cost`, if `f(a, b)` (the `...Imm` ones compare with a sign-extended 16-bit `imm`);
+        /// loads `{ d, addr, offset }` read memory 0 at `slot addr + offset` (`...Abs { d, addr }`:
+        /// a constant address); stores `{ addr, v, offset }` write slot `v` (`...Imm`: a
+        /// sign-extended 16-bit `v`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Op {
+            $($(#[$odoc])* $oname $({ $($ofield: $ofty),* })?,)*
+            $($un { d: Slot, s: Slot },)*
+            $($bin { d: Slot, a: Slot, b: Slot },)*
+            $($binimm { d: Slot, a: Slot, imm: i32 },)*
+            $($brcmp { a: Slot, b: Slot, cost: u16, offset: i32 },)*
+            $($brcmpimm { a: Slot, imm: i16, cost: u16, offset: i32 },)*
+            $($brcond { c: Slot, cost: u16, offset: i32 },)*
+            $($load { d: Slot, addr: Slot, offset: u32 },)*
+            $($loadabs { d: Slot, addr: u32 },)*
+            $($store { addr: Slot, v: Slot, offset: u32 },)*
+            $($storeimm { addr: Slot, v: i16, offset: u32 },)*
+        }
 
-    I32Const(i32),
-    I64Const(i64),
-    Const32(u32),
-    Const64(u64),
-    RefNull,
-    RefIsNull,
-    RefFunc(u32),
-
-    I32Eqz,
-    I32Eq,
-    I32Ne,
-    I32LtS,
-    I32LtU,
-    I32GtS,
-    I32GtU,
-    I32LeS,
-    I32LeU,
-    I32GeS,
-    I32GeU,
-    I64Eqz,
-    I64Eq,
-    I64Ne,
-    I64LtS,
-    I64LtU,
-    I64GtS,
-    I64GtU,
-    I64LeS,
-    I64LeU,
-    I64GeS,
-    I64GeU,
-    F32Eq,
-    F32Ne,
-    F32Lt,
-    F32Gt,
-    F32Le,
-    F32Ge,
-    F64Eq,
-    F64Ne,
-    F64Lt,
-    F64Gt,
-    F64Le,
-    F64Ge,
-
-    I32Clz,
-    I32Ctz,
-    I32Popcnt,
-    I32Add,
-    I32Sub,
-    I32Mul,
-    I32DivS,
-    I32DivU,
-    I32RemS,
-    I32RemU,
-    I32And,
-    I32Or,
-    I32Xor,
-    I32Shl,
-    I32ShrS,
-    I32ShrU,
-    I32Rotl,
-    I32Rotr,
-    I64Clz,
-    I64Ctz,
-    I64Popcnt,
-    I64Add,
-    I64Sub,
-    I64Mul,
-    I64DivS,
-    I64DivU,
-    I64RemS,
-    I64RemU,
-    I64And,
-    I64Or,
-    I64Xor,
-    I64Shl,
-    I64ShrS,
-    I64ShrU,
-    I64Rotl,
-    I64Rotr,
-
-    F32Abs,
-    F32Neg,
-    F32Ceil,
-    F32Floor,
-    F32Trunc,
-    F32Nearest,
-    F32Sqrt,
-    F32Add,
-    F32Sub,
-    F32Mul,
-    F32Div,
-    F32Min,
-    F32Max,
-    F32Copysign,
-    F64Abs,
-    F64Neg,
-    F64Ceil,
-    F64Floor,
-    F64Trunc,
-    F64Nearest,
-    F64Sqrt,
-    F64Add,
-    F64Sub,
-    F64Mul,
-    F64Div,
-    F64Min,
-    F64Max,
-    F64Copysign,
-
-    I32WrapI64,
-    I32TruncF32S,
-    I32TruncF32U,
-    I32TruncF64S,
-    I32TruncF64U,
-    I64ExtendI32S,
-    I64TruncF32S,
-    I64TruncF32U,
-    I64TruncF64S,
-    I64TruncF64U,
-    F32ConvertI32S,
-    F32ConvertI32U,
-    F32ConvertI64S,
-    F32ConvertI64U,
-    F32DemoteF64,
-    F64ConvertI32S,
-    F64ConvertI32U,
-    F64ConvertI64S,
-    F64ConvertI64U,
-    F64PromoteF32,
-    I32Extend8S,
-    I32Extend16S,
-    I64Extend8S,
-    I64Extend16S,
-    I64Extend32S,
-    I32TruncSatF32S,
-    I32TruncSatF32U,
-    I32TruncSatF64S,
-    I32TruncSatF64U,
-    I64TruncSatF32S,
-    I64TruncSatF32U,
-    I64TruncSatF64S,
-    I64TruncSatF64U,
+        impl Op {
+            /// Calls `f` with every slot the instruction names directly, for the verifier.
+            /// Returns `false` for instructions outside the regular shapes (the verifier
+            /// handles those itself).
+            pub(crate) fn shape_slots(&self, f: &mut dyn FnMut(u32)) -> bool {
+                match *self {
+                    $(Op::$un { d, s } => { f(d.into()); f(s.into()); })*
+                    $(Op::$bin { d, a, b } => { f(d.into()); f(a.into()); f(b.into()); })*
+                    $(Op::$binimm { d, a, .. } => { f(d.into()); f(a.into()); })*
+                    $(Op::$brcmp { a, b, .. } => { f(a.into()); f(b.into()); })*
+                    $(Op::$brcmpimm { a, .. } => f(a.into()),)*
+                    $(Op::$brcond { c, .. } => f(c.into()),)*
+                    $(Op::$load { d, addr, .. } => { f(d.into()); f(addr.into()); })*
+                    $(Op::$loadabs { d, .. } => f(d.into()),)*
+                    $(Op::$store { addr, v, .. } => { f(addr.into()); f(v.into()); })*
+                    $(Op::$storeimm { addr, .. } => f(addr.into()),)*
+                    _ => return false,
+                }
+                true
+            }
+        }
+    };
 }
 
-/// A translated function body.
+ops! {
+    other {
+        /// Trap with "unreachable".
+        Unreachable,
+        /// Extra operands of the instruction before it; never executed.
+        Aux { a: u32, b: u32 },
+        /// Pay for the region this starts (see the module documentation).
+        Fuel { cost: u32 },
+        /// Branch by `offset`, paying `cost`.
+        Br { cost: u32, offset: i32 },
+        /// Branch through the `len + 1` [`Op::Br`]s that follow, by the i32 in slot `s` (the
+        /// last one is the default).
+        BrTable { s: Slot, len: u32 },
+        /// Return nothing.
+        Return0,
+        /// Return slot `s`.
+        Return1 { s: Slot },
+        /// Return a 32-bit constant.
+        ReturnImm32 { v: u32 },
+        /// Return slots `first..first + n`.
+        ReturnN { first: Slot, n: u16 },
+        /// Call defined function `func` of this module; its arguments start at slot `base`,
+        /// where its results are left.
+        Call { base: Slot, func: u32 },
+        /// Call imported function `func`.
+        CallImport { base: Slot, func: u32 },
+        /// Call through table 0 with the i32 in slot `index`, expecting module type `ty`.
+        CallIndirect { base: Slot, index: Slot, ty: u32 },
+        /// Call through the table in the next [`Op::Aux`] (`a`).
+        CallIndirectTable { base: Slot, index: Slot, ty: u32 },
+        /// `d = v`.
+        Const32 { d: Slot, v: u32 },
+        /// `d = lo | hi << 32`.
+        Const64 { d: Slot, lo: u32, hi: u32 },
+        /// `d = c != 0 ? a : b` (`c` is an i32).
+        Select { d: Slot, c: Slot, a: Slot, b: Slot },
+        GlobalGet { d: Slot, global: u32 },
+        GlobalSet { s: Slot, global: u32 },
+        TableGet { d: Slot, i: Slot, table: u32 },
+        TableSet { i: Slot, v: Slot, table: u32 },
+        TableSize { d: Slot, table: u32 },
+        /// `d = table.grow(init = slot base, n = slot base + 1)`.
+        TableGrow { d: Slot, base: Slot, table: u32 },
+        /// `table.fill(i = base, v = base + 1, n = base + 2)`.
+        TableFill { base: Slot, table: u32 },
+        /// `table.copy(d = base, s = base + 1, n = base + 2)`.
+        TableCopy { base: Slot, dst: u32, src: u32 },
+        /// `table.init(d = base, s = base + 1, n = base + 2)`.
+        TableInit { base: Slot, table: u32, elem: u32 },
+        ElemDrop { elem: u32 },
+        RefFunc { d: Slot, func: u32 },
+        MemorySize { d: Slot },
+        /// `memory.fill(d = base, v = base + 1, n = base + 2)`.
+        MemoryFill { base: Slot },
+        /// `memory.copy(d = base, s = base + 1, n = base + 2)`.
+        MemoryCopy { base: Slot },
+        /// `memory.init(d = base, s = base + 1, n = base + 2)`.
+        MemoryInit { base: Slot, data: u32 },
+        DataDrop { data: u32 },
+    }
+    un {
+        Copy, RefIsNull, MemoryGrow, I32Eqz, I64Eqz,
+        I32Clz, I32Ctz, I32Popcnt, I64Clz, I64Ctz, I64Popcnt,
+        F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
+        F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
+        I32WrapI64, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
+        I64ExtendI32S, I64ExtendI32U, I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
+        F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
+        F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
+        I32Extend8S, I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S,
+        I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
+        I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U,
+    }
+    bin {
+        I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
+        I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
+        F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge, F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
+        I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU, I32And, I32Or, I32Xor,
+        I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
+        I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU, I64And, I64Or, I64Xor,
+        I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
+        F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
+        F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
+    }
+    bin_imm {
+        I32EqImm, I32NeImm, I32LtSImm, I32LtUImm, I32GtSImm, I32GtUImm, I32LeSImm, I32LeUImm,
+        I32GeSImm, I32GeUImm,
+        I64EqImm, I64NeImm, I64LtSImm, I64LtUImm, I64GtSImm, I64GtUImm, I64LeSImm, I64LeUImm,
+        I64GeSImm, I64GeUImm,
+        I32AddImm, I32SubImmLhs, I32MulImm, I32DivSImm, I32DivUImm, I32RemSImm, I32RemUImm,
+        I32AndImm, I32OrImm, I32XorImm, I32ShlImm, I32ShrSImm, I32ShrUImm, I32RotlImm,
+        I32RotrImm,
+        I64AddImm, I64SubImmLhs, I64MulImm, I64DivSImm, I64DivUImm, I64RemSImm, I64RemUImm,
+        I64AndImm, I64OrImm, I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm,
+        I64RotrImm,
+    }
+    br_cmp {
+        BrI32Eq, BrI32Ne, BrI32LtS, BrI32LtU, BrI32GtS, BrI32GtU, BrI32LeS, BrI32LeU,
+        BrI32GeS, BrI32GeU,
+        BrI64Eq, BrI64Ne, BrI64LtS, BrI64LtU, BrI64GtS, BrI64GtU, BrI64LeS, BrI64LeU,
+        BrI64GeS, BrI64GeU,
+        BrF32Eq, BrF32Ne, BrF32Lt, BrF32Gt, BrF32Le, BrF32Ge,
+        BrF64Eq, BrF64Ne, BrF64Lt, BrF64Gt, BrF64Le, BrF64Ge,
+    }
+    br_cmp_imm {
+        BrI32EqImm, BrI32NeImm, BrI32LtSImm, BrI32LtUImm, BrI32GtSImm, BrI32GtUImm,
+        BrI32LeSImm, BrI32LeUImm, BrI32GeSImm, BrI32GeUImm,
+        BrI64EqImm, BrI64NeImm, BrI64LtSImm, BrI64LtUImm, BrI64GtSImm, BrI64GtUImm,
+        BrI64LeSImm, BrI64LeUImm, BrI64GeSImm, BrI64GeUImm,
+    }
+    br_cond { BrNez, BrEqz, BrNez64, BrEqz64 }
+    load {
+        I32Load, I64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U, I64Load8S,
+        I64Load16S, I64Load32S, I64Load32U,
+    }
+    load_abs { I32LoadAbs, I64LoadAbs }
+    store { I32Store, I64Store, I32Store8, I32Store16 }
+    store_imm { I32StoreImm, I64StoreImm, I32Store8Imm, I32Store16Imm }
+}
+
+// The executor's speed depends on instructions staying small: keep them at 12 bytes.
+const _: () = assert!(core::mem::size_of::<Op>() == 12);
+
+impl Op {
+    /// The fuel weight of the instruction: about what it costs relative to an integer add,
+    /// with soft-float in mind (the kernel has no FPU for Rust code). Calls pay the callee's
+    /// entry region on top; bulk operations pay by length when they run.
+    pub fn weight(&self) -> u32 {
+        match self {
+            Op::Aux { .. } | Op::Fuel { .. } => 0,
+            Op::Call { .. }
+            | Op::CallImport { .. }
+            | Op::CallIndirect { .. }
+            | Op::CallIndirectTable { .. } => 4,
+            Op::MemoryGrow { .. }
+            | Op::TableGrow { .. }
+            | Op::MemoryFill { .. }
+            | Op::MemoryCopy { .. }
+            | Op::MemoryInit { .. }
+            | Op::TableFill { .. }
+            | Op::TableCopy { .. }
+            | Op::TableInit { .. } => 8,
+            Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
+            Op::F32Add { .. }
+            | Op::F32Sub { .. }
+            | Op::F32Mul { .. }
+            | Op::F64Add { .. }
+            | Op::F64Sub { .. }
+            | Op::F64Mul { .. }
+            | Op::F32Ceil { .. }
+            | Op::F32Floor { .. }
+            | Op::F32Trunc { .. }
+            | Op::F32Nearest { .. }
+            | Op::F64Ceil { .. }
+            | Op::F64Floor { .. }
+            | Op::F64Trunc { .. }
+            | Op::F64Nearest { .. }
+            | Op::F32ConvertI64S { .. }
+            | Op::F32ConvertI64U { .. }
+            | Op::F64ConvertI64S { .. }
+            | Op::F64ConvertI64U { .. }
+            | Op::F32ConvertI32S { .. }
+            | Op::F32ConvertI32U { .. }
+            | Op::F64ConvertI32S { .. }
+            | Op::F64ConvertI32U { .. }
+            | Op::F32DemoteF64 { .. }
+            | Op::F64PromoteF32 { .. } => 3,
+            Op::I32DivS { .. }
+            | Op::I32DivU { .. }
+            | Op::I32RemS { .. }
+            | Op::I32RemU { .. }
+            | Op::I64DivS { .. }
+            | Op::I64DivU { .. }
+            | Op::I64RemS { .. }
+            | Op::I64RemU { .. }
+            | Op::F32Eq { .. }
+            | Op::F32Ne { .. }
+            | Op::F32Lt { .. }
+            | Op::F32Gt { .. }
+            | Op::F32Le { .. }
+            | Op::F32Ge { .. }
+            | Op::F64Eq { .. }
+            | Op::F64Ne { .. }
+            | Op::F64Lt { .. }
+            | Op::F64Gt { .. }
+            | Op::F64Le { .. }
+            | Op::F64Ge { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A translated function body, shared by every instance of its module.
 #[derive(Debug, Default)]
 pub struct FuncCode {
-    /// The instructions; the last one is a `Return`.
-    pub ops: alloc::vec::Vec<Op>,
-    /// For each op, the byte offset in the module of the instruction it came from.
-    pub offsets: alloc::vec::Vec<u32>,
+    /// The instructions; the last one returns or traps.
+    pub ops: Vec<Op>,
+    /// For each instruction, the byte offset in the module of the wasm instruction it came
+    /// from (for trap reports).
+    pub offsets: Vec<u32>,
     /// Index of the function in its module's function index space.
     pub func_index: u32,
     /// Number of parameters.
-    pub num_params: u32,
-    /// Number of declared locals besides the parameters (zeroed on entry).
-    pub num_locals: u32,
+    pub num_params: u16,
+    /// Number of parameters and declared locals: the declared ones are zeroed on entry.
+    pub num_locals: u16,
     /// Number of results.
-    pub num_results: u32,
-    /// Maximum number of slots the function uses above its frame pointer: parameters,
-    /// locals and operands. Checked once on entry, so the body itself cannot overflow.
-    pub max_height: u32,
+    pub num_results: u16,
+    /// Slots of a frame: locals and the deepest operand stack. Checked once on entry, so the
+    /// body itself never runs out of stack.
+    pub num_slots: u16,
+    /// Fuel of the function's first region, paid by the call.
+    pub entry_cost: u32,
 }

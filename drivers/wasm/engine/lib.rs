@@ -20,7 +20,10 @@
 //! Nothing here recurses on input: the translator keeps its control stack on the heap and
 //! the interpreter keeps wasm frames and values on heap stacks whose limits are in
 //! [`Config`]; exhausting them is a trap. Sizes controlled by a module (memories, tables,
-//! segments, stacks) are allocated fallibly. There is no `unsafe` code.
+//! segments, stacks) are allocated fallibly, against the budgets of [`Config`]. Fuel bounds
+//! work, and the interrupt hook runs at bounded intervals of it, during validation,
+//! translation and instantiation too. The only `unsafe` code is the interpreter's core,
+//! `exec::interp`, which documents what it relies on and checks it before running.
 //!
 //! # Examples
 //!
@@ -35,7 +38,8 @@
 //!     0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
 //! ];
 //! let config = Config::default();
-//! let module = Module::new(&config, &bytes)?;
+//! // Modules are shared by the instances made from them.
+//! let module = std::sync::Arc::new(Module::new(&config, &bytes)?);
 //! let mut store = Store::new(config, ());
 //! let instance = store.instantiate(&module, &[])?;
 //! let add = store.get_export(instance, "add").and_then(|e| e.func());
@@ -45,7 +49,9 @@
 //! ```
 
 #![no_std]
-#![forbid(unsafe_code)]
+// `unsafe` is denied everywhere but in the interpreter's core (`exec::interp`), which
+// documents what it relies on.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 // The kernel build passes `--extern alloc`, which already puts `alloc` in scope; cargo does
@@ -66,7 +72,9 @@ pub mod value;
 
 pub use config::Config;
 pub use error::{Error, Trap, TrapKind};
-pub use host::{Caller, InterruptHook};
+pub use host::{Caller, HostFn, InterruptHook};
 pub use module::{ExternKind, Module};
-pub use store::{Extern, FuncAddr, GlobalAddr, InstanceAddr, MemoryAddr, Store, TableAddr};
+pub use store::{
+    Extern, FuncAddr, GlobalAddr, InstanceAddr, MemoryAddr, ModuleRef, Store, TableAddr,
+};
 pub use value::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType, Value};

@@ -3,14 +3,17 @@
 //! Modules: decoding and validation (by `wasmparser`) and translation of their code.
 
 use crate::config::Config;
-use crate::error::Error;
-use crate::ir::FuncCode;
+use crate::error::{Error, Trap};
+use crate::host::InterruptHook;
+use crate::ir::{FuncCode, Op};
 use crate::translate::{translate_function, ModuleContext};
 use crate::value::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+use wasmparser::{
+    FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+};
 
 /// The WebAssembly features the engine accepts: WebAssembly 2.0 without SIMD (the MVP,
 /// sign-extension, non-trapping float-to-int conversions, multi-value, bulk memory,
@@ -88,9 +91,16 @@ pub struct Module {
     pub(crate) elems: Vec<ElemSegment>,
     pub(crate) datas: Vec<DataSegment>,
     pub(crate) code: Vec<FuncCode>,
+    /// Indices into `exports`, sorted by name, for lookups by binary search.
+    pub(crate) export_order: Vec<u32>,
+    pub(crate) num_imported_tables: u32,
+    pub(crate) num_imported_memories: u32,
+    pub(crate) num_imported_globals: u32,
+    /// Bytes of translated code, counted against [`Config::max_code_bytes`].
+    pub(crate) code_bytes: usize,
 }
 
-fn parse_error(err: wasmparser::BinaryReaderError) -> Error {
+pub(crate) fn parse_error(err: wasmparser::BinaryReaderError) -> Error {
     Error::Validation {
         offset: usize::try_from(err.offset()).unwrap_or(usize::MAX),
         message: String::from(err.message()),
@@ -174,6 +184,17 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, Error> {
 impl Module {
     /// Decodes, validates and translates a binary module.
     pub fn new(config: &Config, bytes: &[u8]) -> Result<Self, Error> {
+        Self::new_with_hook(config, bytes, None)
+    }
+
+    /// As [`Module::new`], calling `hook` regularly (at least every
+    /// [`crate::translate::YIELD_INTERVAL`] operators and between functions and segments), so
+    /// that the embedder can yield the CPU and stop the work (the hook's error ends it).
+    pub fn new_with_hook(
+        config: &Config,
+        bytes: &[u8],
+        mut hook: Option<&mut dyn InterruptHook>,
+    ) -> Result<Self, Error> {
         if bytes.len() > config.max_module_size {
             return Err(Error::Limit(format!(
                 "module of {} bytes exceeds the limit of {}",
@@ -181,9 +202,12 @@ impl Module {
                 config.max_module_size
             )));
         }
-        Validator::new_with_features(features())
-            .validate_all(bytes)
-            .map_err(parse_error)?;
+        let mut yield_now = || -> Result<(), Error> {
+            match hook.as_mut() {
+                Some(h) => h.check().map_err(|k| Error::Trap(Trap::new(k))),
+                None => Ok(()),
+            }
+        };
         let mut module = Module {
             types: Vec::new(),
             imports: Vec::new(),
@@ -197,11 +221,126 @@ impl Module {
             elems: Vec::new(),
             datas: Vec::new(),
             code: Vec::new(),
+            export_order: Vec::new(),
+            num_imported_tables: 0,
+            num_imported_memories: 0,
+            num_imported_globals: 0,
+            code_bytes: 0,
         };
-        for payload in Parser::new(0).parse_all(bytes) {
-            module.payload(payload.map_err(parse_error)?)?;
+        // Validation and translation go together, payload by payload and function by
+        // function, so that the work can be interrupted between steps.
+        let mut validator = Validator::new_with_features(features());
+        let mut allocations = FuncValidatorAllocations::default();
+        let mut parser = Parser::new(0);
+        // The decoder must reject the encodings of proposals the engine does not accept
+        // (e.g. multi-memory indices), not only the validator.
+        parser.set_features(features());
+        for payload in parser.parse_all(bytes) {
+            let payload = payload.map_err(parse_error)?;
+            if let ValidPayload::Func(func, body) =
+                validator.payload(&payload).map_err(parse_error)?
+            {
+                let mut func_validator = func.into_validator(core::mem::take(&mut allocations));
+                module.function(config, &body, &mut func_validator, &mut yield_now)?;
+                allocations = func_validator.into_allocations();
+                if module.code.len().is_multiple_of(256) {
+                    yield_now()?;
+                }
+                continue;
+            }
+            module.payload(payload)?;
         }
+        module.sort_exports()?;
         Ok(module)
+    }
+
+    fn function(
+        &mut self,
+        config: &Config,
+        body: &wasmparser::FunctionBody<'_>,
+        validator: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+        yield_now: &mut dyn FnMut() -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let func_index = self
+            .num_imported_funcs
+            .checked_add(u32::try_from(self.code.len()).unwrap_or(u32::MAX))
+            .ok_or_else(|| unsupported("function count"))?;
+        let type_index = *self
+            .func_types
+            .get(func_index as usize)
+            .ok_or_else(|| unsupported("function without a type"))?;
+        let ty = self
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| unsupported("type index"))?;
+        let ctx = ModuleContext {
+            types: &self.types,
+            func_types: &self.func_types,
+            num_imported_funcs: self.num_imported_funcs,
+        };
+        let code = translate_function(&ctx, func_index, ty, body, validator, yield_now)?;
+        let bytes = code.ops.len() * core::mem::size_of::<Op>() + code.offsets.len() * 4;
+        self.code_bytes = self.code_bytes.saturating_add(bytes);
+        if self.code_bytes > config.max_code_bytes {
+            return Err(Error::Limit(format!(
+                "translated code exceeds the limit of {} bytes (at function {func_index})",
+                config.max_code_bytes
+            )));
+        }
+        try_push(&mut self.code, code)
+    }
+
+    fn sort_exports(&mut self) -> Result<(), Error> {
+        let mut order = Vec::new();
+        order.try_reserve_exact(self.exports.len())?;
+        order.extend(0..self.exports.len() as u32);
+        let exports = &self.exports;
+        order.sort_unstable_by(|&a, &b| {
+            let name = |i: u32| exports.get(i as usize).map_or("", |e| e.name.as_str());
+            name(a).cmp(name(b))
+        });
+        self.export_order = order;
+        Ok(())
+    }
+
+    /// The export called `name` (export names are unique).
+    pub(crate) fn find_export(&self, name: &str) -> Option<&Export> {
+        let i = self
+            .export_order
+            .binary_search_by(|&i| {
+                self.exports
+                    .get(i as usize)
+                    .map_or("", |e| e.name.as_str())
+                    .cmp(name)
+            })
+            .ok()?;
+        self.exports.get(*self.export_order.get(i)? as usize)
+    }
+
+    /// Tables, imported ones included.
+    pub(crate) fn num_tables(&self) -> usize {
+        self.num_imported_tables as usize + self.tables.len()
+    }
+
+    /// Memories, imported ones included.
+    pub(crate) fn num_memories(&self) -> usize {
+        self.num_imported_memories as usize + self.memories.len()
+    }
+
+    /// Globals, imported ones included.
+    pub(crate) fn num_globals(&self) -> usize {
+        self.num_imported_globals as usize + self.globals.len()
+    }
+
+    /// The translated code of the module's functions (for debugging and tests).
+    #[doc(hidden)]
+    pub fn translated(&self) -> &[FuncCode] {
+        &self.code
+    }
+
+    /// Bytes of translated code.
+    pub fn code_bytes(&self) -> usize {
+        self.code_bytes
     }
 
     fn payload(&mut self, payload: Payload<'_>) -> Result<(), Error> {
@@ -230,9 +369,18 @@ impl Module {
                                 .ok_or_else(|| unsupported("type index"))?;
                             ExternType::Func(ty.try_clone()?)
                         }
-                        wasmparser::TypeRef::Table(ty) => ExternType::Table(table_type(&ty)?),
-                        wasmparser::TypeRef::Memory(ty) => ExternType::Memory(memory_type(&ty)?),
-                        wasmparser::TypeRef::Global(ty) => ExternType::Global(global_type(&ty)?),
+                        wasmparser::TypeRef::Table(ty) => {
+                            self.num_imported_tables += 1;
+                            ExternType::Table(table_type(&ty)?)
+                        }
+                        wasmparser::TypeRef::Memory(ty) => {
+                            self.num_imported_memories += 1;
+                            ExternType::Memory(memory_type(&ty)?)
+                        }
+                        wasmparser::TypeRef::Global(ty) => {
+                            self.num_imported_globals += 1;
+                            ExternType::Global(global_type(&ty)?)
+                        }
                         _ => return Err(unsupported("import kind")),
                     };
                     let import = Import {
@@ -343,26 +491,6 @@ impl Module {
                     try_push(&mut self.datas, DataSegment { mode, bytes })?;
                 }
             }
-            Payload::CodeSectionEntry(body) => {
-                let func_index = self
-                    .num_imported_funcs
-                    .checked_add(u32::try_from(self.code.len()).unwrap_or(u32::MAX))
-                    .ok_or_else(|| unsupported("function count"))?;
-                let type_index = *self
-                    .func_types
-                    .get(func_index as usize)
-                    .ok_or_else(|| unsupported("function without a type"))?;
-                let ty = self
-                    .types
-                    .get(type_index as usize)
-                    .ok_or_else(|| unsupported("type index"))?;
-                let ctx = ModuleContext {
-                    types: &self.types,
-                    func_types: &self.func_types,
-                };
-                let code = translate_function(&ctx, func_index, ty, &body)?;
-                try_push(&mut self.code, code)?;
-            }
             _ => {}
         }
         Ok(())
@@ -383,9 +511,8 @@ impl Module {
     /// The type of the exported function `name`, if there is one.
     pub fn export_func_type(&self, name: &str) -> Option<&FuncType> {
         let export = self
-            .exports
-            .iter()
-            .find(|e| e.kind == ExternKind::Func && e.name == name)?;
+            .find_export(name)
+            .filter(|e| e.kind == ExternKind::Func)?;
         let type_index = *self.func_types.get(export.index as usize)?;
         self.types.get(type_index as usize)
     }

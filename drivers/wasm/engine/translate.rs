@@ -1,60 +1,83 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Translation of validated function bodies into the internal form ([`crate::ir`]).
+//! Translation of validated function bodies into the register form of [`crate::ir`].
 //!
-//! One pass over the operators, with the control stack on the heap: each block records the
-//! operand height at its start, and forward branches to it are chained through their
-//! `target` fields until its `end` patches them. Code after an unconditional branch is
-//! unreachable and not emitted; only its block structure is followed.
+//! The translator runs right after the validator has accepted each operator, in one pass,
+//! and mirrors the wasm operand stack with `Operand`s that say where a value is: in the
+//! temporary slot of its stack position, in a local, or a constant not yet written anywhere.
+//! Operators then read their operands from wherever they are, so `local.get` and constants
+//! emit nothing. The one hazard of that laziness — a local changed while the stack still
+//! refers to it — is handled by copying such references into their temporaries first, and at
+//! every block boundary (so that all paths into a label agree on where values are).
 //!
-//! The body must have been validated: the translator relies on the validator for operand
-//! types and stack discipline and only reports an error, never panics, if that does not
-//! hold.
+//! Control flow: every label's values live in the temporaries of the label's stack height;
+//! branches copy there when the values are elsewhere. Forward branches are patched through
+//! per-label lists when the label is bound. Fuel regions are cut here (see [`crate::ir`]).
+//!
+//! Nothing recurses: the control stack is a heap vector. Every vector is grown fallibly.
 
 use crate::error::Error;
-use crate::ir::{FuncCode, Op};
+use crate::ir::{FuncCode, Op, Slot, MAX_REGION_WEIGHT};
 use crate::value::FuncType;
-use alloc::format;
 use alloc::vec::Vec;
-use wasmparser::{BlockType, FunctionBody, Operator};
-
-/// End of a chain of unpatched forward branches.
-const NO_PATCH: u32 = u32::MAX;
+use wasmparser::{BlockType, FuncValidator, Operator, ValidatorResources};
 
 /// What the translator needs to know about the module.
-pub struct ModuleContext<'m> {
-    /// The module's function types.
-    pub types: &'m [FuncType],
+pub(crate) struct ModuleContext<'a> {
+    /// The module's types.
+    pub(crate) types: &'a [FuncType],
     /// The type index of every function, imported ones first.
-    pub func_types: &'m [u32],
+    pub(crate) func_types: &'a [u32],
+    /// How many functions are imported.
+    pub(crate) num_imported_funcs: u32,
 }
 
 impl ModuleContext<'_> {
-    fn func_type(&self, type_index: u32) -> Result<&FuncType, Error> {
+    fn func_type(&self, index: u32) -> Result<&FuncType, Error> {
         self.types
-            .get(type_index as usize)
-            .ok_or_else(|| Error::Unsupported(format!("type index {type_index}")))
-    }
-
-    /// Parameter and result counts of a block type.
-    fn block_arity(&self, ty: BlockType) -> Result<(u32, u32), Error> {
-        Ok(match ty {
-            BlockType::Empty => (0, 0),
-            BlockType::Type(_) => (0, 1),
-            BlockType::FuncType(index) => {
-                let ty = self.func_type(index)?;
-                (count(ty.params().len())?, count(ty.results().len())?)
-            }
-        })
+            .get(index as usize)
+            .ok_or_else(|| internal("type index"))
     }
 }
 
-fn count(n: usize) -> Result<u32, Error> {
-    u32::try_from(n).map_err(|_| Error::Limit("too many values".into()))
+/// How often (in operators) translation calls the interrupt callback.
+pub const YIELD_INTERVAL: u32 = 1 << 14;
+
+/// The most value copies one `br_table` may need (targets that need copies times their
+/// arity), so that translating a module stays linear in its size.
+pub(crate) const MAX_BR_TABLE_COPIES: u64 = 1 << 16;
+
+/// The most `br_table` entries times label arity the validator may be asked to check in one
+/// `br_table`, which costs that much work in the validator.
+pub(crate) const MAX_BR_TABLE_WORK: u64 = 1 << 20;
+
+fn internal(what: &'static str) -> Error {
+    Error::Unsupported(alloc::format!("internal translation error: {what}"))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BlockKind {
+fn too_big() -> Error {
+    Error::Limit("function needs more than 65535 value slots".into())
+}
+
+fn try_push<T>(v: &mut Vec<T>, item: T) -> Result<(), Error> {
+    v.try_reserve(1)?;
+    v.push(item);
+    Ok(())
+}
+
+/// Where a value of the wasm operand stack is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Operand {
+    /// In the temporary slot of its stack position.
+    Temp,
+    /// In this local (not copied yet).
+    Local(u32),
+    /// This constant, as a slot (not written anywhere yet).
+    Const(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
     Block,
     Loop,
     If,
@@ -62,259 +85,817 @@ enum BlockKind {
     Function,
 }
 
-/// A block being translated.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Ctrl {
-    kind: BlockKind,
-    /// Operand height below the block's parameters.
+    kind: Kind,
+    /// Stack height at entry, below the block's parameters.
     height: u32,
     params: u32,
     results: u32,
-    /// Index of the loop's first op (the branch target of a loop).
-    start: u32,
-    /// Head of the chain of forward branches to this block's end.
-    patches: u32,
-    /// For `if`: the `BrIfEqz` that jumps to the `else` arm or the end.
-    else_patch: u32,
+    /// The label branches to this block go to (forward for blocks, backward for loops).
+    label: u32,
+    /// For `if`: where the false branch goes.
+    else_label: u32,
 }
 
-struct Translator<'c, 'm> {
-    ctx: &'c ModuleContext<'m>,
-    code: FuncCode,
-    ctrl: Vec<Ctrl>,
-    height: u32,
-    /// The current code is unreachable: after `br`, `br_table`, `return` or `unreachable`.
-    unreachable: bool,
-    /// Depth of blocks opened inside unreachable code (skipped entirely).
-    dead_depth: u32,
-    offset: u32,
+impl Ctrl {
+    /// The number of values a branch to this block's label carries.
+    fn arity(&self) -> u32 {
+        if self.kind == Kind::Loop {
+            self.params
+        } else {
+            self.results
+        }
+    }
 }
 
-/// Translates the body of the function with index `func_index` and type `ty`.
-pub fn translate_function(
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Label {
+    /// The instruction the label is bound to, or `NONE`.
+    pc: u32,
+    /// The fuel region it is bound in.
+    region: u32,
+    /// First pending branch to it (index into `patches`), or `NONE`.
+    head: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Patch {
+    op: u32,
+    region: u32,
+    next: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Region {
+    /// The `Fuel` instruction that starts it, `NONE` for the function's first region.
+    anchor: u32,
+    weight: u32,
+    closed: bool,
+    /// First branch whose cost is this region's weight (index into `cost_links`), or `NONE`.
+    cost_head: u32,
+}
+
+/// Translates one function body: validates every operator with `validator` and emits code.
+pub(crate) fn translate_function(
     ctx: &ModuleContext<'_>,
     func_index: u32,
     ty: &FuncType,
-    body: &FunctionBody<'_>,
+    body: &wasmparser::FunctionBody<'_>,
+    validator: &mut FuncValidator<ValidatorResources>,
+    yield_now: &mut dyn FnMut() -> Result<(), Error>,
 ) -> Result<FuncCode, Error> {
-    let num_params = count(ty.params().len())?;
-    let num_results = count(ty.results().len())?;
-    let mut num_locals: u32 = 0;
-    let mut locals = body.get_locals_reader().map_err(parse_error)?;
-    for _ in 0..locals.get_count() {
-        let (n, _) = locals.read().map_err(parse_error)?;
-        num_locals = num_locals
-            .checked_add(n)
-            .ok_or_else(|| Error::Limit("too many locals".into()))?;
+    let mut locals_reader = body
+        .get_locals_reader()
+        .map_err(crate::module::parse_error)?;
+    let mut num_locals = u32::try_from(ty.params().len()).map_err(|_| too_big())?;
+    for _ in 0..locals_reader.get_count() {
+        let offset = locals_reader.original_position();
+        let (count, vt) = locals_reader.read().map_err(crate::module::parse_error)?;
+        validator
+            .define_locals(offset, count, vt)
+            .map_err(crate::module::parse_error)?;
+        num_locals = num_locals.checked_add(count).ok_or_else(too_big)?;
+        if num_locals > u32::from(Slot::MAX) {
+            return Err(too_big());
+        }
     }
-    let base = num_params
-        .checked_add(num_locals)
-        .ok_or_else(|| Error::Limit("too many locals".into()))?;
-    let mut t = Translator {
-        ctx,
-        code: FuncCode {
-            func_index,
-            num_params,
-            num_locals,
-            num_results,
-            max_height: base,
-            ..FuncCode::default()
-        },
-        ctrl: Vec::new(),
-        height: base,
-        unreachable: false,
-        dead_depth: 0,
-        offset: 0,
-    };
-    t.push_ctrl(Ctrl {
-        kind: BlockKind::Function,
-        height: base,
-        params: 0,
-        results: num_results,
-        start: 0,
-        patches: NO_PATCH,
-        else_patch: NO_PATCH,
-    })?;
-    let mut reader = body.get_operators_reader().map_err(parse_error)?;
+    let mut t = Translator::new(ctx, ty, num_locals)?;
+    let mut reader = body
+        .get_operators_reader()
+        .map_err(crate::module::parse_error)?;
+    let mut since_yield = 0u32;
     while !reader.eof() {
-        let (op, offset) = reader.read_with_offset().map_err(parse_error)?;
+        let offset = reader.original_position();
+        let op = reader.read().map_err(crate::module::parse_error)?;
+        if let Operator::BrTable { targets } = &op {
+            check_br_table_work(ctx, validator, targets, offset as usize)?;
+        }
+        validator
+            .op(offset, &op)
+            .map_err(crate::module::parse_error)?;
         t.offset = u32::try_from(offset).unwrap_or(u32::MAX);
         t.operator(op)?;
+        since_yield += 1;
+        if since_yield >= YIELD_INTERVAL {
+            since_yield = 0;
+            yield_now()?;
+        }
     }
-    if !t.ctrl.is_empty() {
-        return Err(internal("function body does not end its blocks"));
-    }
-    t.code.ops.shrink_to_fit();
-    t.code.offsets.shrink_to_fit();
-    Ok(t.code)
+    reader.finish().map_err(crate::module::parse_error)?;
+    let code = t.finish(func_index)?;
+    verify(&code)?;
+    Ok(code)
 }
 
-fn parse_error(err: wasmparser::BinaryReaderError) -> Error {
-    Error::Validation {
-        offset: usize::try_from(err.offset()).unwrap_or(usize::MAX),
-        message: alloc::string::String::from(err.message()),
+/// Checks what the interpreter relies on to access slots and fetch instructions without
+/// bounds checks (see `exec::interp`): every slot an instruction names is inside the frame,
+/// every branch lands on an instruction of the function, `br_table` entries and `Aux` words
+/// are where their instruction expects them, and the last instruction does not fall through.
+/// A translator bug therefore becomes a load error, never an out-of-bounds access.
+pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
+    let bad = |what: &'static str| internal(what);
+    let n = code.ops.len();
+    let slots = u32::from(code.num_slots);
+    if code.offsets.len() != n
+        || code.num_params > code.num_locals
+        || code.num_locals > code.num_slots
+        || code.num_results > code.num_slots.max(1)
+    {
+        return Err(bad("frame layout"));
     }
+    match code.ops.last() {
+        Some(Op::Return0 | Op::Return1 { .. } | Op::ReturnImm32 { .. } | Op::ReturnN { .. })
+        | Some(Op::Unreachable | Op::Br { .. }) => {}
+        _ => return Err(bad("last instruction falls through")),
+    }
+    let mut ok = true;
+    let mut check = |s: u32| ok &= s < slots;
+    let mut i = 0usize;
+    while i < n {
+        let op = *code.ops.get(i).ok_or_else(|| bad("instruction index"))?;
+        let target = |offset: i32| -> Result<(), Error> {
+            let t = i as i64 + i64::from(offset);
+            if t < 0 || t >= n as i64 {
+                return Err(bad("branch target"));
+            }
+            Ok(())
+        };
+        let mut copy = op;
+        if let Some(offset) = branch_offset(&mut copy) {
+            target(*offset)?;
+        }
+        if !op.shape_slots(&mut check) {
+            match op {
+                Op::Return1 { s } => check(s.into()),
+                Op::ReturnN { first, n: count } => {
+                    if u32::from(first) + u32::from(count) > slots {
+                        return Err(bad("return values"));
+                    }
+                }
+                // A callee's frame starts at `base` and is checked against the stack when
+                // the call is made.
+                Op::Call { base, .. } | Op::CallImport { base, .. } => {
+                    if u32::from(base) > slots {
+                        return Err(bad("call frame"));
+                    }
+                }
+                Op::CallIndirect { base, index, .. } => {
+                    if u32::from(base) > slots {
+                        return Err(bad("call frame"));
+                    }
+                    check(index.into());
+                }
+                Op::CallIndirectTable { base, index, .. } => {
+                    if u32::from(base) > slots {
+                        return Err(bad("call frame"));
+                    }
+                    check(index.into());
+                    if !matches!(code.ops.get(i + 1), Some(Op::Aux { .. })) {
+                        return Err(bad("missing table operand"));
+                    }
+                }
+                Op::Const32 { d, .. } | Op::Const64 { d, .. } => check(d.into()),
+                Op::Select { d, c, a, b } => {
+                    check(d.into());
+                    check(c.into());
+                    check(a.into());
+                    check(b.into());
+                }
+                Op::GlobalGet { d, .. } | Op::TableSize { d, .. } | Op::RefFunc { d, .. } => {
+                    check(d.into())
+                }
+                Op::MemorySize { d } => check(d.into()),
+                Op::GlobalSet { s, .. } => check(s.into()),
+                Op::TableGet { d, i, .. } => {
+                    check(d.into());
+                    check(i.into());
+                }
+                Op::TableSet { i, v, .. } => {
+                    check(i.into());
+                    check(v.into());
+                }
+                Op::TableGrow { d, base, .. } => {
+                    check(d.into());
+                    check(u32::from(base) + 1);
+                }
+                Op::TableFill { base, .. }
+                | Op::TableCopy { base, .. }
+                | Op::TableInit { base, .. }
+                | Op::MemoryFill { base }
+                | Op::MemoryCopy { base }
+                | Op::MemoryInit { base, .. } => check(u32::from(base) + 2),
+                Op::BrTable { s, len } => {
+                    check(s.into());
+                    let entries = (len as usize)
+                        .checked_add(1)
+                        .ok_or_else(|| bad("br_table"))?;
+                    for k in 1..=entries {
+                        if !matches!(code.ops.get(i + k), Some(Op::Br { .. })) {
+                            return Err(bad("br_table entries"));
+                        }
+                    }
+                }
+                Op::Unreachable
+                | Op::Aux { .. }
+                | Op::Fuel { .. }
+                | Op::Br { .. }
+                | Op::Return0
+                | Op::ReturnImm32 { .. }
+                | Op::ElemDrop { .. }
+                | Op::DataDrop { .. } => {}
+                _ => return Err(bad("unverified instruction")),
+            }
+        }
+        i += 1;
+    }
+    if !ok {
+        return Err(bad("slot outside the frame"));
+    }
+    Ok(())
 }
 
-fn internal(what: &str) -> Error {
-    Error::Unsupported(format!("translator invariant: {what}"))
+/// Refuses a `br_table` whose validation alone would be unreasonably slow: the validator
+/// checks the carried values against every target, so its work is targets times arity. Asked
+/// of the validator's control stack, which (unlike the translator's) covers dead code too.
+fn check_br_table_work(
+    ctx: &ModuleContext<'_>,
+    validator: &FuncValidator<ValidatorResources>,
+    targets: &wasmparser::BrTable<'_>,
+    offset: usize,
+) -> Result<(), Error> {
+    let arity = validator
+        .get_control_frame(targets.default() as usize)
+        .map_or(0, |frame| {
+            let (params, results) = match frame.block_type {
+                BlockType::Empty => (0, 0),
+                BlockType::Type(_) => (0, 1),
+                BlockType::FuncType(index) => ctx
+                    .func_type(index)
+                    .map_or((0, 0), |t| (t.params().len(), t.results().len())),
+            };
+            if frame.kind == wasmparser::FrameKind::Loop {
+                params
+            } else {
+                results
+            }
+        });
+    let work = u64::from(targets.len()).saturating_mul(arity.max(1) as u64);
+    if work > MAX_BR_TABLE_WORK {
+        return Err(Error::Limit(alloc::format!(
+            "br_table at offset {offset:#x} with {} targets of {arity} values each exceeds the \
+             limit of {MAX_BR_TABLE_WORK} target values",
+            targets.len()
+        )));
+    }
+    Ok(())
 }
 
-impl Translator<'_, '_> {
-    fn push_ctrl(&mut self, ctrl: Ctrl) -> Result<(), Error> {
-        self.ctrl.try_reserve(1)?;
-        self.ctrl.push(ctrl);
+struct Translator<'a> {
+    ctx: &'a ModuleContext<'a>,
+    ops: Vec<Op>,
+    offsets: Vec<u32>,
+    stack: Vec<Operand>,
+    ctrl: Vec<Ctrl>,
+    /// Parameters and declared locals.
+    num_locals: u32,
+    num_params: u32,
+    num_results: u32,
+    /// How many `Operand::Local(i)` are on the stack, per local.
+    local_refs: Vec<u32>,
+    /// No stack position below this holds an `Operand::Local`.
+    lazy_floor: usize,
+    max_height: u32,
+    /// The current code is unreachable; `dead_depth` counts blocks opened inside it.
+    unreachable: bool,
+    dead_depth: u32,
+    /// Byte offset of the operator being translated.
+    offset: u32,
+    /// The last instruction may be rewritten (its result retargeted, or fused with a branch)
+    /// only if it is at or after this index: no label is bound after it.
+    fuse_floor: usize,
+    labels: Vec<Label>,
+    patches: Vec<Patch>,
+    regions: Vec<Region>,
+    cost_links: Vec<(u32, u32)>,
+    region: u32,
+}
+
+impl<'a> Translator<'a> {
+    fn new(ctx: &'a ModuleContext<'a>, ty: &FuncType, num_locals: u32) -> Result<Self, Error> {
+        let mut local_refs = Vec::new();
+        local_refs.try_reserve_exact(num_locals as usize)?;
+        local_refs.resize(num_locals as usize, 0);
+        let mut t = Self {
+            ctx,
+            ops: Vec::new(),
+            offsets: Vec::new(),
+            stack: Vec::new(),
+            ctrl: Vec::new(),
+            num_locals,
+            num_params: ty.params().len() as u32,
+            num_results: ty.results().len() as u32,
+            local_refs,
+            lazy_floor: 0,
+            max_height: 0,
+            unreachable: false,
+            dead_depth: 0,
+            offset: 0,
+            fuse_floor: 0,
+            labels: Vec::new(),
+            patches: Vec::new(),
+            regions: Vec::new(),
+            cost_links: Vec::new(),
+            region: 0,
+        };
+        try_push(
+            &mut t.regions,
+            Region {
+                anchor: NONE,
+                weight: 0,
+                closed: false,
+                cost_head: NONE,
+            },
+        )?;
+        let label = t.new_label()?;
+        try_push(
+            &mut t.ctrl,
+            Ctrl {
+                kind: Kind::Function,
+                height: 0,
+                params: 0,
+                results: t.num_results,
+                label,
+                else_label: NONE,
+            },
+        )?;
+        Ok(t)
+    }
+
+    fn finish(mut self, func_index: u32) -> Result<FuncCode, Error> {
+        if !self.ctrl.is_empty() {
+            return Err(internal("unbalanced blocks"));
+        }
+        let last = self.regions.len() as u32 - 1;
+        self.close_region(last)?;
+        let entry_cost = self.regions.first().map_or(0, |r| r.weight);
+        // Results are returned in the first slots of the frame.
+        let num_slots = self
+            .num_locals
+            .checked_add(self.max_height)
+            .map(|n| n.max(self.num_results))
+            .filter(|&n| n <= u32::from(Slot::MAX))
+            .ok_or_else(too_big)?;
+        Ok(FuncCode {
+            ops: self.ops,
+            offsets: self.offsets,
+            func_index,
+            num_params: self.num_params as u16,
+            num_locals: self.num_locals as u16,
+            num_results: self.num_results as u16,
+            num_slots: num_slots as u16,
+            entry_cost,
+        })
+    }
+
+    // ---- instructions and fuel regions ----
+
+    fn pc(&self) -> u32 {
+        self.ops.len() as u32
+    }
+
+    fn emit(&mut self, op: Op) -> Result<u32, Error> {
+        let pc = self.emit_raw(op)?;
+        self.maybe_new_region()?;
+        Ok(pc)
+    }
+
+    /// Emits without ever starting a region after it: for instructions followed by words
+    /// that must stay next to them (`Aux`, `br_table` entries).
+    fn emit_raw(&mut self, op: Op) -> Result<u32, Error> {
+        let pc = self.pc();
+        if pc >= i32::MAX as u32 {
+            return Err(Error::Limit("function too large".into()));
+        }
+        self.ops.try_reserve(1)?;
+        self.offsets.try_reserve(1)?;
+        self.ops.push(op);
+        self.offsets.push(self.offset);
+        let region = self
+            .regions
+            .get_mut(self.region as usize)
+            .ok_or_else(|| internal("region"))?;
+        region.weight += op.weight();
+        Ok(pc)
+    }
+
+    /// Starts a new region when the current one has paid for enough straight-line code.
+    fn maybe_new_region(&mut self) -> Result<(), Error> {
+        let weight = self
+            .regions
+            .get(self.region as usize)
+            .map_or(0, |r| r.weight);
+        if weight >= MAX_REGION_WEIGHT {
+            self.new_region()?;
+        }
         Ok(())
     }
 
-    fn pc(&self) -> Result<u32, Error> {
-        u32::try_from(self.code.ops.len()).map_err(|_| Error::Limit("function too large".into()))
-    }
-
-    fn emit(&mut self, op: Op) -> Result<(), Error> {
-        self.code.ops.try_reserve(1)?;
-        self.code.offsets.try_reserve(1)?;
-        self.code.ops.push(op);
-        self.code.offsets.push(self.offset);
+    /// Ends the current region and starts one with a `Fuel` instruction.
+    fn new_region(&mut self) -> Result<(), Error> {
+        let closing = self.region;
+        self.close_region(closing)?;
+        let anchor = self.pc();
+        self.ops.try_reserve(1)?;
+        self.offsets.try_reserve(1)?;
+        self.ops.push(Op::Fuel { cost: 0 });
+        self.offsets.push(self.offset);
+        try_push(
+            &mut self.regions,
+            Region {
+                anchor,
+                weight: 0,
+                closed: false,
+                cost_head: NONE,
+            },
+        )?;
+        self.region = self.regions.len() as u32 - 1;
+        self.fuse_floor = self.ops.len();
         Ok(())
     }
 
-    fn pop(&mut self, n: u32) -> Result<(), Error> {
-        self.height = self
-            .height
-            .checked_sub(n)
-            .ok_or_else(|| internal("operand stack underflow"))?;
+    fn close_region(&mut self, id: u32) -> Result<(), Error> {
+        let region = *self
+            .regions
+            .get(id as usize)
+            .ok_or_else(|| internal("region"))?;
+        let weight = region.weight;
+        if region.anchor != NONE {
+            if let Some(Op::Fuel { cost }) = self.ops.get_mut(region.anchor as usize) {
+                *cost = weight;
+            }
+        }
+        let mut link = region.cost_head;
+        while link != NONE {
+            let (op, next) = *self
+                .cost_links
+                .get(link as usize)
+                .ok_or_else(|| internal("cost link"))?;
+            self.set_cost(op, weight)?;
+            link = next;
+        }
+        if let Some(r) = self.regions.get_mut(id as usize) {
+            r.closed = true;
+            r.cost_head = NONE;
+        }
         Ok(())
     }
 
-    fn push(&mut self, n: u32) -> Result<(), Error> {
-        self.height = self
-            .height
-            .checked_add(n)
-            .ok_or_else(|| internal("operand stack overflow"))?;
-        self.code.max_height = self.code.max_height.max(self.height);
+    /// Makes branch `op` pay the weight of region `id` (now, or when the region closes).
+    fn charge_region(&mut self, op: u32, id: u32) -> Result<(), Error> {
+        let region = *self
+            .regions
+            .get(id as usize)
+            .ok_or_else(|| internal("region"))?;
+        if region.closed {
+            return self.set_cost(op, region.weight);
+        }
+        try_push(&mut self.cost_links, (op, region.cost_head))?;
+        if let Some(r) = self.regions.get_mut(id as usize) {
+            r.cost_head = self.cost_links.len() as u32 - 1;
+        }
         Ok(())
     }
 
-    /// Emits `op`, which pops `pops` operands and pushes `pushes`.
-    fn simple(&mut self, op: Op, pops: u32, pushes: u32) -> Result<(), Error> {
-        self.pop(pops)?;
-        self.push(pushes)?;
-        self.emit(op)
+    fn set_cost(&mut self, op: u32, weight: u32) -> Result<(), Error> {
+        let small = u16::try_from(weight).map_err(|_| internal("region weight"))?;
+        match self.ops.get_mut(op as usize) {
+            Some(Op::Br { cost, .. }) => *cost = weight,
+            Some(op) => *branch_cost(op).ok_or_else(|| internal("not a branch"))? = small,
+            None => return Err(internal("branch index")),
+        }
+        Ok(())
+    }
+
+    fn new_label(&mut self) -> Result<u32, Error> {
+        try_push(
+            &mut self.labels,
+            Label {
+                pc: NONE,
+                region: 0,
+                head: NONE,
+            },
+        )?;
+        Ok(self.labels.len() as u32 - 1)
+    }
+
+    /// Binds a forward label here, patching the branches to it.
+    fn bind(&mut self, label: u32) -> Result<(), Error> {
+        let pc = self.pc();
+        let region = self.region;
+        let l = self
+            .labels
+            .get_mut(label as usize)
+            .ok_or_else(|| internal("label"))?;
+        l.pc = pc;
+        l.region = region;
+        let mut p = l.head;
+        l.head = NONE;
+        while p != NONE {
+            let patch = *self
+                .patches
+                .get(p as usize)
+                .ok_or_else(|| internal("patch"))?;
+            self.set_offset(patch.op, pc)?;
+            if patch.region != region {
+                self.charge_region(patch.op, region)?;
+            }
+            p = patch.next;
+        }
+        self.fuse_floor = self.ops.len();
+        Ok(())
+    }
+
+    /// Binds a loop's label here.
+    fn bind_loop(&mut self, label: u32) -> Result<(), Error> {
+        let pc = self.pc();
+        let region = self.region;
+        let l = self
+            .labels
+            .get_mut(label as usize)
+            .ok_or_else(|| internal("label"))?;
+        l.pc = pc;
+        l.region = region;
+        self.fuse_floor = self.ops.len();
+        Ok(())
+    }
+
+    /// Points branch `op` at `label`: now if it is bound (a loop), else when it is.
+    fn link(&mut self, op: u32, label: u32) -> Result<(), Error> {
+        let l = *self
+            .labels
+            .get(label as usize)
+            .ok_or_else(|| internal("label"))?;
+        if l.pc != NONE {
+            // Backward: always pays for the loop header's region.
+            self.set_offset(op, l.pc)?;
+            return self.charge_region(op, l.region);
+        }
+        try_push(
+            &mut self.patches,
+            Patch {
+                op,
+                region: self.region,
+                next: l.head,
+            },
+        )?;
+        let head = self.patches.len() as u32 - 1;
+        if let Some(l) = self.labels.get_mut(label as usize) {
+            l.head = head;
+        }
+        Ok(())
+    }
+
+    fn set_offset(&mut self, op: u32, target: u32) -> Result<(), Error> {
+        let delta = i64::from(target) - i64::from(op);
+        let delta = i32::try_from(delta).map_err(|_| Error::Limit("function too large".into()))?;
+        let op = self
+            .ops
+            .get_mut(op as usize)
+            .ok_or_else(|| internal("branch index"))?;
+        *branch_offset(op).ok_or_else(|| internal("not a branch"))? = delta;
+        Ok(())
+    }
+
+    // ---- the operand stack ----
+
+    fn height(&self) -> u32 {
+        self.stack.len() as u32
+    }
+
+    /// The temporary slot of stack position `pos`.
+    fn temp(&self, pos: u32) -> Result<Slot, Error> {
+        let slot = self.num_locals.checked_add(pos).ok_or_else(too_big)?;
+        Slot::try_from(slot).map_err(|_| too_big())
+    }
+
+    fn push(&mut self, operand: Operand) -> Result<(), Error> {
+        if let Operand::Local(i) = operand {
+            let refs = self
+                .local_refs
+                .get_mut(i as usize)
+                .ok_or_else(|| internal("local"))?;
+            *refs += 1;
+            self.lazy_floor = self.lazy_floor.min(self.stack.len());
+        }
+        try_push(&mut self.stack, operand)?;
+        let h = self.height();
+        if h > self.max_height {
+            self.max_height = h;
+            // Checked here so that every slot the code names fits in a `Slot`.
+            self.temp(h)?;
+        }
+        Ok(())
+    }
+
+    /// Pushes a result and returns the slot to write it to.
+    fn push_temp(&mut self) -> Result<Slot, Error> {
+        let slot = self.temp(self.height())?;
+        self.push(Operand::Temp)?;
+        Ok(slot)
+    }
+
+    fn pop(&mut self) -> Result<Operand, Error> {
+        let operand = self.stack.pop().ok_or_else(|| internal("operand stack"))?;
+        if let Operand::Local(i) = operand {
+            if let Some(refs) = self.local_refs.get_mut(i as usize) {
+                *refs = refs.saturating_sub(1);
+            }
+        }
+        self.lazy_floor = self.lazy_floor.min(self.stack.len());
+        Ok(operand)
+    }
+
+    /// Writes a constant to a slot.
+    fn emit_const(&mut self, d: Slot, v: u64) -> Result<(), Error> {
+        if v <= u64::from(u32::MAX) {
+            self.emit(Op::Const32 { d, v: v as u32 })?;
+        } else {
+            self.emit(Op::Const64 {
+                d,
+                lo: v as u32,
+                hi: (v >> 32) as u32,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Copies the value at stack position `pos` into its temporary, if it is elsewhere.
+    fn materialize(&mut self, pos: usize) -> Result<(), Error> {
+        let operand = *self
+            .stack
+            .get(pos)
+            .ok_or_else(|| internal("operand stack"))?;
+        let d = self.temp(pos as u32)?;
+        match operand {
+            Operand::Temp => return Ok(()),
+            Operand::Local(i) => {
+                self.emit(Op::Copy { d, s: i as Slot })?;
+                if let Some(refs) = self.local_refs.get_mut(i as usize) {
+                    *refs = refs.saturating_sub(1);
+                }
+            }
+            Operand::Const(v) => self.emit_const(d, v)?,
+        }
+        if let Some(slot) = self.stack.get_mut(pos) {
+            *slot = Operand::Temp;
+        }
+        Ok(())
+    }
+
+    /// Copies every reference to a local on the stack into its temporary.
+    fn materialize_locals(&mut self) -> Result<(), Error> {
+        for pos in self.lazy_floor..self.stack.len() {
+            if matches!(self.stack.get(pos), Some(Operand::Local(_))) {
+                self.materialize(pos)?;
+            }
+        }
+        self.lazy_floor = self.stack.len();
+        Ok(())
+    }
+
+    /// Copies the references to local `x` on the stack into their temporaries, before `x`
+    /// changes.
+    fn preserve_local(&mut self, x: u32) -> Result<(), Error> {
+        let mut pos = self.stack.len();
+        while self.local_refs.get(x as usize).is_some_and(|&n| n > 0) && pos > self.lazy_floor {
+            pos -= 1;
+            if self.stack.get(pos) == Some(&Operand::Local(x)) {
+                self.materialize(pos)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Materialises the top `n` values (all of them, constants too).
+    fn materialize_top(&mut self, n: u32) -> Result<(), Error> {
+        let len = self.stack.len();
+        let start = len
+            .checked_sub(n as usize)
+            .ok_or_else(|| internal("operand stack"))?;
+        for pos in start..len {
+            self.materialize(pos)?;
+        }
+        Ok(())
+    }
+
+    /// Pops a value and returns a slot holding it (materialising a constant).
+    fn pop_slot(&mut self) -> Result<Slot, Error> {
+        let pos = self
+            .stack
+            .len()
+            .checked_sub(1)
+            .ok_or_else(|| internal("operand stack"))?;
+        match *self
+            .stack
+            .get(pos)
+            .ok_or_else(|| internal("operand stack"))?
+        {
+            Operand::Const(_) => self.materialize(pos)?,
+            Operand::Local(i) => {
+                self.pop()?;
+                return Ok(i as Slot);
+            }
+            Operand::Temp => {}
+        }
+        self.pop()?;
+        self.temp(pos as u32)
+    }
+
+    /// The index of the last instruction if it may still be rewritten.
+    fn fusable(&self) -> Option<usize> {
+        let last = self.ops.len().checked_sub(1)?;
+        (last >= self.fuse_floor).then_some(last)
+    }
+
+    /// If the value on top of the stack is a temporary that the last instruction just wrote,
+    /// returns that instruction's index.
+    fn producer_of_top(&self) -> Option<usize> {
+        let pos = self.stack.len().checked_sub(1)?;
+        if self.stack.get(pos) != Some(&Operand::Temp) {
+            return None;
+        }
+        let slot = self.temp(pos as u32).ok()?;
+        let last = self.fusable()?;
+        let op = *self.ops.get(last)?;
+        (result_slot(&op) == Some(slot)).then_some(last)
+    }
+
+    // ---- operators ----
+
+    fn set_unreachable(&mut self) -> Result<(), Error> {
+        self.unreachable = true;
+        let height = self.ctrl.last().map_or(0, |c| c.height);
+        while self.height() > height {
+            self.pop()?;
+        }
+        Ok(())
     }
 
     fn frame(&self, depth: u32) -> Result<Ctrl, Error> {
-        let index = self
+        let i = self
             .ctrl
             .len()
             .checked_sub(1 + depth as usize)
             .ok_or_else(|| internal("branch depth"))?;
         self.ctrl
-            .get(index)
+            .get(i)
             .copied()
             .ok_or_else(|| internal("branch depth"))
     }
 
-    fn frame_mut(&mut self, depth: u32) -> Result<&mut Ctrl, Error> {
-        let index = self
-            .ctrl
-            .len()
-            .checked_sub(1 + depth as usize)
-            .ok_or_else(|| internal("branch depth"))?;
-        self.ctrl
-            .get_mut(index)
-            .ok_or_else(|| internal("branch depth"))
+    fn block_type(&self, ty: BlockType) -> Result<(u32, u32), Error> {
+        Ok(match ty {
+            BlockType::Empty => (0, 0),
+            BlockType::Type(_) => (0, 1),
+            BlockType::FuncType(index) => {
+                let ty = self.ctx.func_type(index)?;
+                (ty.params().len() as u32, ty.results().len() as u32)
+            }
+        })
     }
 
-    /// Builds a branch to the label `depth` levels up, emitted as `make(target, drop,
-    /// keep)` at the current height. Forward branches are chained for patching.
-    fn branch(&mut self, depth: u32, make: fn(u32, u32, u32) -> Op) -> Result<(), Error> {
-        let frame = self.frame(depth)?;
-        let keep = if frame.kind == BlockKind::Loop {
-            frame.params
-        } else {
-            frame.results
-        };
-        let drop = self
-            .height
-            .checked_sub(frame.height)
-            .and_then(|h| h.checked_sub(keep))
-            .ok_or_else(|| internal("branch height"))?;
-        let pc = self.pc()?;
-        if frame.kind == BlockKind::Loop {
-            self.emit(make(frame.start, drop, keep))
-        } else if frame.kind == BlockKind::Function {
-            self.emit(Op::Return { keep })
-        } else {
-            self.emit(make(frame.patches, drop, keep))?;
-            self.frame_mut(depth)?.patches = pc;
-            Ok(())
+    fn open(&mut self, kind: Kind, ty: BlockType) -> Result<Ctrl, Error> {
+        let (params, results) = self.block_type(ty)?;
+        // All paths into a label must agree on where values are: nothing may refer to a
+        // local that the block could change.
+        self.materialize_locals()?;
+        if params > 0 {
+            self.materialize_top(params)?;
         }
-    }
-
-    /// Points every branch in the chain starting at `head` to `target`.
-    fn patch_chain(&mut self, mut head: u32, target: u32) -> Result<(), Error> {
-        while head != NO_PATCH {
-            let op = self
-                .code
-                .ops
-                .get_mut(head as usize)
-                .ok_or_else(|| internal("patch index"))?;
-            head = match op {
-                Op::Br { target: t, .. }
-                | Op::BrIfNez { target: t, .. }
-                | Op::BrIfEqz { target: t } => core::mem::replace(t, target),
-                _ => return Err(internal("patching a non-branch")),
-            };
-        }
-        Ok(())
-    }
-
-    fn block(&mut self, kind: BlockKind, ty: BlockType) -> Result<(), Error> {
-        let (params, results) = self.ctx.block_arity(ty)?;
         let height = self
-            .height
+            .height()
             .checked_sub(params)
             .ok_or_else(|| internal("block parameters"))?;
-        let start = self.pc()?;
-        self.push_ctrl(Ctrl {
+        let label = self.new_label()?;
+        let frame = Ctrl {
             kind,
             height,
             params,
             results,
-            start,
-            patches: NO_PATCH,
-            else_patch: NO_PATCH,
-        })
-    }
-
-    fn end(&mut self) -> Result<(), Error> {
-        let frame = self.ctrl.pop().ok_or_else(|| internal("unbalanced end"))?;
-        let end = self.pc()?;
-        if frame.kind == BlockKind::Function {
-            if !self.unreachable {
-                self.emit(Op::Return {
-                    keep: frame.results,
-                })?;
-            }
-            self.patch_chain(frame.patches, end)?;
-            return Ok(());
-        }
-        self.patch_chain(frame.patches, end)?;
-        self.patch_chain(frame.else_patch, end)?;
-        self.unreachable = false;
-        self.height = frame.height;
-        self.push(frame.results)
+            label,
+            else_label: NONE,
+        };
+        Ok(frame)
     }
 
     fn operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
         if self.unreachable {
             match op {
                 Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                    self.dead_depth = self
-                        .dead_depth
-                        .checked_add(1)
-                        .ok_or_else(|| internal("nesting"))?;
+                    self.dead_depth += 1;
                     return Ok(());
                 }
                 Operator::End if self.dead_depth > 0 => {
@@ -326,54 +907,282 @@ impl Translator<'_, '_> {
                 _ => return Ok(()),
             }
         }
-        macro_rules! simple {
-            ($($name:ident: $pops:literal -> $pushes:literal,)*) => {
+        if self.simple(&op)? {
+            return Ok(());
+        }
+        match op {
+            Operator::Unreachable => {
+                self.emit(Op::Unreachable)?;
+                self.set_unreachable()?;
+            }
+            Operator::Nop => {}
+            Operator::Block { blockty } => {
+                let frame = self.open(Kind::Block, blockty)?;
+                try_push(&mut self.ctrl, frame)?;
+            }
+            Operator::Loop { blockty } => {
+                let frame = self.open(Kind::Loop, blockty)?;
+                self.new_region()?;
+                self.bind_loop(frame.label)?;
+                try_push(&mut self.ctrl, frame)?;
+            }
+            Operator::If { blockty } => {
+                let cond = self.pop()?;
+                let mut frame = self.open(Kind::If, blockty)?;
+                frame.else_label = self.new_label()?;
+                // Branch to the false arm if the condition is zero.
+                let br = self.branch_unless(cond)?;
+                try_push(&mut self.ctrl, frame)?;
+                self.link(br, frame.else_label)?;
+            }
+            Operator::Else => {
+                let frame = self.frame(0)?;
+                if !self.unreachable {
+                    self.materialize_top(frame.results)?;
+                    let br = self.emit(Op::Br { cost: 0, offset: 0 })?;
+                    self.link(br, frame.label)?;
+                }
+                self.bind(frame.else_label)?;
+                self.unreachable = false;
+                while self.height() > frame.height {
+                    self.pop()?;
+                }
+                // The parameters are in their temporaries (`open` made sure).
+                for _ in 0..frame.params {
+                    self.push(Operand::Temp)?;
+                }
+                if let Some(f) = self.ctrl.last_mut() {
+                    f.kind = Kind::Else;
+                    f.else_label = NONE;
+                }
+            }
+            Operator::End => self.end()?,
+            Operator::Br { relative_depth } => {
+                self.br(relative_depth)?;
+                self.set_unreachable()?;
+            }
+            Operator::BrIf { relative_depth } => self.br_if(relative_depth)?,
+            Operator::BrTable { targets } => self.br_table(&targets)?,
+            Operator::Return => {
+                self.ret()?;
+                self.set_unreachable()?;
+            }
+            Operator::Call { function_index } => self.call(function_index)?,
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index)?,
+            Operator::Drop => {
+                self.pop()?;
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                let c = self.pop_slot()?;
+                let b = self.pop_slot()?;
+                let a = self.pop_slot()?;
+                let d = self.push_temp()?;
+                self.emit(Op::Select { d, c, a, b })?;
+            }
+            Operator::LocalGet { local_index } => self.push(Operand::Local(local_index))?,
+            Operator::LocalSet { local_index } => self.local_set(local_index, false)?,
+            Operator::LocalTee { local_index } => self.local_set(local_index, true)?,
+            Operator::GlobalGet { global_index } => {
+                let d = self.push_temp()?;
+                self.emit(Op::GlobalGet {
+                    d,
+                    global: global_index,
+                })?;
+            }
+            Operator::GlobalSet { global_index } => {
+                let s = self.pop_slot()?;
+                self.emit(Op::GlobalSet {
+                    s,
+                    global: global_index,
+                })?;
+            }
+            Operator::I32Const { value } => self.push(Operand::Const(u64::from(value as u32)))?,
+            Operator::I64Const { value } => self.push(Operand::Const(value as u64))?,
+            Operator::F32Const { value } => self.push(Operand::Const(u64::from(value.bits())))?,
+            Operator::F64Const { value } => self.push(Operand::Const(value.bits()))?,
+            Operator::RefNull { .. } => self.push(Operand::Const(0))?,
+            Operator::RefFunc { function_index } => {
+                let d = self.push_temp()?;
+                self.emit(Op::RefFunc {
+                    d,
+                    func: function_index,
+                })?;
+            }
+            Operator::TableGet { table } => {
+                let i = self.pop_slot()?;
+                let d = self.push_temp()?;
+                self.emit(Op::TableGet { d, i, table })?;
+            }
+            Operator::TableSet { table } => {
+                let v = self.pop_slot()?;
+                let i = self.pop_slot()?;
+                self.emit(Op::TableSet { i, v, table })?;
+            }
+            Operator::TableSize { table } => {
+                let d = self.push_temp()?;
+                self.emit(Op::TableSize { d, table })?;
+            }
+            Operator::TableGrow { table } => {
+                let base = self.bulk_operands(2)?;
+                let d = self.push_temp()?;
+                self.emit(Op::TableGrow { d, base, table })?;
+            }
+            Operator::TableFill { table } => {
+                let base = self.bulk_operands(3)?;
+                self.emit(Op::TableFill { base, table })?;
+            }
+            Operator::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let base = self.bulk_operands(3)?;
+                self.emit(Op::TableCopy {
+                    base,
+                    dst: dst_table,
+                    src: src_table,
+                })?;
+            }
+            Operator::TableInit { elem_index, table } => {
+                let base = self.bulk_operands(3)?;
+                self.emit(Op::TableInit {
+                    base,
+                    table,
+                    elem: elem_index,
+                })?;
+            }
+            Operator::ElemDrop { elem_index } => {
+                self.emit(Op::ElemDrop { elem: elem_index })?;
+            }
+            Operator::MemorySize { .. } => {
+                let d = self.push_temp()?;
+                self.emit(Op::MemorySize { d })?;
+            }
+            Operator::MemoryGrow { .. } => self.unary(|d, s| Op::MemoryGrow { d, s })?,
+            Operator::MemoryFill { .. } => {
+                let base = self.bulk_operands(3)?;
+                self.emit(Op::MemoryFill { base })?;
+            }
+            Operator::MemoryCopy { .. } => {
+                let base = self.bulk_operands(3)?;
+                self.emit(Op::MemoryCopy { base })?;
+            }
+            Operator::MemoryInit { data_index, .. } => {
+                let base = self.bulk_operands(3)?;
+                self.emit(Op::MemoryInit {
+                    base,
+                    data: data_index,
+                })?;
+            }
+            Operator::DataDrop { data_index } => {
+                self.emit(Op::DataDrop { data: data_index })?;
+            }
+            other => {
+                return Err(Error::Validation {
+                    offset: self.offset as usize,
+                    message: alloc::format!("unsupported instruction {other:?}"),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Operators that are a single instruction of a fixed shape. Returns whether `op` was one.
+    fn simple(&mut self, op: &Operator<'_>) -> Result<bool, Error> {
+        macro_rules! un {
+            ($($w:ident => $o:ident),* $(,)?) => {
                 match op {
-                    $(Operator::$name => return self.simple(Op::$name, $pops, $pushes),)*
+                    $(Operator::$w => { self.unary(|d, s| Op::$o { d, s })?; return Ok(true); })*
                     _ => {}
                 }
             };
         }
-        simple! {
-            I32Eqz: 1 -> 1, I32Eq: 2 -> 1, I32Ne: 2 -> 1, I32LtS: 2 -> 1, I32LtU: 2 -> 1,
-            I32GtS: 2 -> 1, I32GtU: 2 -> 1, I32LeS: 2 -> 1, I32LeU: 2 -> 1, I32GeS: 2 -> 1,
-            I32GeU: 2 -> 1,
-            I64Eqz: 1 -> 1, I64Eq: 2 -> 1, I64Ne: 2 -> 1, I64LtS: 2 -> 1, I64LtU: 2 -> 1,
-            I64GtS: 2 -> 1, I64GtU: 2 -> 1, I64LeS: 2 -> 1, I64LeU: 2 -> 1, I64GeS: 2 -> 1,
-            I64GeU: 2 -> 1,
-            F32Eq: 2 -> 1, F32Ne: 2 -> 1, F32Lt: 2 -> 1, F32Gt: 2 -> 1, F32Le: 2 -> 1,
-            F32Ge: 2 -> 1,
-            F64Eq: 2 -> 1, F64Ne: 2 -> 1, F64Lt: 2 -> 1, F64Gt: 2 -> 1, F64Le: 2 -> 1,
-            F64Ge: 2 -> 1,
-            I32Clz: 1 -> 1, I32Ctz: 1 -> 1, I32Popcnt: 1 -> 1, I32Add: 2 -> 1, I32Sub: 2 -> 1,
-            I32Mul: 2 -> 1, I32DivS: 2 -> 1, I32DivU: 2 -> 1, I32RemS: 2 -> 1, I32RemU: 2 -> 1,
-            I32And: 2 -> 1, I32Or: 2 -> 1, I32Xor: 2 -> 1, I32Shl: 2 -> 1, I32ShrS: 2 -> 1,
-            I32ShrU: 2 -> 1, I32Rotl: 2 -> 1, I32Rotr: 2 -> 1,
-            I64Clz: 1 -> 1, I64Ctz: 1 -> 1, I64Popcnt: 1 -> 1, I64Add: 2 -> 1, I64Sub: 2 -> 1,
-            I64Mul: 2 -> 1, I64DivS: 2 -> 1, I64DivU: 2 -> 1, I64RemS: 2 -> 1, I64RemU: 2 -> 1,
-            I64And: 2 -> 1, I64Or: 2 -> 1, I64Xor: 2 -> 1, I64Shl: 2 -> 1, I64ShrS: 2 -> 1,
-            I64ShrU: 2 -> 1, I64Rotl: 2 -> 1, I64Rotr: 2 -> 1,
-            F32Abs: 1 -> 1, F32Neg: 1 -> 1, F32Ceil: 1 -> 1, F32Floor: 1 -> 1,
-            F32Trunc: 1 -> 1, F32Nearest: 1 -> 1, F32Sqrt: 1 -> 1, F32Add: 2 -> 1,
-            F32Sub: 2 -> 1, F32Mul: 2 -> 1, F32Div: 2 -> 1, F32Min: 2 -> 1, F32Max: 2 -> 1,
-            F32Copysign: 2 -> 1,
-            F64Abs: 1 -> 1, F64Neg: 1 -> 1, F64Ceil: 1 -> 1, F64Floor: 1 -> 1,
-            F64Trunc: 1 -> 1, F64Nearest: 1 -> 1, F64Sqrt: 1 -> 1, F64Add: 2 -> 1,
-            F64Sub: 2 -> 1, F64Mul: 2 -> 1, F64Div: 2 -> 1, F64Min: 2 -> 1, F64Max: 2 -> 1,
-            F64Copysign: 2 -> 1,
-            I32WrapI64: 1 -> 1, I32TruncF32S: 1 -> 1, I32TruncF32U: 1 -> 1,
-            I32TruncF64S: 1 -> 1, I32TruncF64U: 1 -> 1, I64ExtendI32S: 1 -> 1,
-            I64TruncF32S: 1 -> 1, I64TruncF32U: 1 -> 1, I64TruncF64S: 1 -> 1,
-            I64TruncF64U: 1 -> 1, F32ConvertI32S: 1 -> 1, F32ConvertI32U: 1 -> 1,
-            F32ConvertI64S: 1 -> 1, F32ConvertI64U: 1 -> 1, F32DemoteF64: 1 -> 1,
-            F64ConvertI32S: 1 -> 1, F64ConvertI32U: 1 -> 1, F64ConvertI64S: 1 -> 1,
-            F64ConvertI64U: 1 -> 1, F64PromoteF32: 1 -> 1,
-            I32Extend8S: 1 -> 1, I32Extend16S: 1 -> 1, I64Extend8S: 1 -> 1,
-            I64Extend16S: 1 -> 1, I64Extend32S: 1 -> 1,
-            I32TruncSatF32S: 1 -> 1, I32TruncSatF32U: 1 -> 1, I32TruncSatF64S: 1 -> 1,
-            I32TruncSatF64U: 1 -> 1, I64TruncSatF32S: 1 -> 1, I64TruncSatF32U: 1 -> 1,
-            I64TruncSatF64S: 1 -> 1, I64TruncSatF64U: 1 -> 1,
-            Drop: 1 -> 0, Select: 3 -> 1, RefIsNull: 1 -> 1,
+        un! {
+            I32Eqz => I32Eqz, I64Eqz => I64Eqz, RefIsNull => RefIsNull,
+            I32Clz => I32Clz, I32Ctz => I32Ctz, I32Popcnt => I32Popcnt,
+            I64Clz => I64Clz, I64Ctz => I64Ctz, I64Popcnt => I64Popcnt,
+            F32Abs => F32Abs, F32Neg => F32Neg, F32Ceil => F32Ceil, F32Floor => F32Floor,
+            F32Trunc => F32Trunc, F32Nearest => F32Nearest, F32Sqrt => F32Sqrt,
+            F64Abs => F64Abs, F64Neg => F64Neg, F64Ceil => F64Ceil, F64Floor => F64Floor,
+            F64Trunc => F64Trunc, F64Nearest => F64Nearest, F64Sqrt => F64Sqrt,
+            I32WrapI64 => I32WrapI64, I32TruncF32S => I32TruncF32S,
+            I32TruncF32U => I32TruncF32U, I32TruncF64S => I32TruncF64S,
+            I32TruncF64U => I32TruncF64U, I64ExtendI32S => I64ExtendI32S,
+            I64ExtendI32U => I64ExtendI32U, I64TruncF32S => I64TruncF32S,
+            I64TruncF32U => I64TruncF32U, I64TruncF64S => I64TruncF64S,
+            I64TruncF64U => I64TruncF64U, F32ConvertI32S => F32ConvertI32S,
+            F32ConvertI32U => F32ConvertI32U, F32ConvertI64S => F32ConvertI64S,
+            F32ConvertI64U => F32ConvertI64U, F32DemoteF64 => F32DemoteF64,
+            F64ConvertI32S => F64ConvertI32S, F64ConvertI32U => F64ConvertI32U,
+            F64ConvertI64S => F64ConvertI64S, F64ConvertI64U => F64ConvertI64U,
+            F64PromoteF32 => F64PromoteF32, I32Extend8S => I32Extend8S,
+            I32Extend16S => I32Extend16S, I64Extend8S => I64Extend8S,
+            I64Extend16S => I64Extend16S, I64Extend32S => I64Extend32S,
+            I32TruncSatF32S => I32TruncSatF32S, I32TruncSatF32U => I32TruncSatF32U,
+            I32TruncSatF64S => I32TruncSatF64S, I32TruncSatF64U => I32TruncSatF64U,
+            I64TruncSatF32S => I64TruncSatF32S, I64TruncSatF32U => I64TruncSatF32U,
+            I64TruncSatF64S => I64TruncSatF64S, I64TruncSatF64U => I64TruncSatF64U,
+        }
+        // Reinterpretations change only the static type: the bits stay.
+        if matches!(
+            op,
+            Operator::I32ReinterpretF32
+                | Operator::F32ReinterpretI32
+                | Operator::I64ReinterpretF64
+                | Operator::F64ReinterpretI64
+        ) {
+            return Ok(true);
+        }
+        use BinForm::*;
+        macro_rules! bin {
+            ($($w:ident => $form:expr),* $(,)?) => {
+                match op {
+                    $(Operator::$w => { self.binary($form)?; return Ok(true); })*
+                    _ => {}
+                }
+            };
+        }
+        bin! {
+            I32Eq => Cmp32(CmpKind::Eq), I32Ne => Cmp32(CmpKind::Ne),
+            I32LtS => Cmp32(CmpKind::LtS), I32LtU => Cmp32(CmpKind::LtU),
+            I32GtS => Cmp32(CmpKind::GtS), I32GtU => Cmp32(CmpKind::GtU),
+            I32LeS => Cmp32(CmpKind::LeS), I32LeU => Cmp32(CmpKind::LeU),
+            I32GeS => Cmp32(CmpKind::GeS), I32GeU => Cmp32(CmpKind::GeU),
+            I64Eq => Cmp64(CmpKind::Eq), I64Ne => Cmp64(CmpKind::Ne),
+            I64LtS => Cmp64(CmpKind::LtS), I64LtU => Cmp64(CmpKind::LtU),
+            I64GtS => Cmp64(CmpKind::GtS), I64GtU => Cmp64(CmpKind::GtU),
+            I64LeS => Cmp64(CmpKind::LeS), I64LeU => Cmp64(CmpKind::LeU),
+            I64GeS => Cmp64(CmpKind::GeS), I64GeU => Cmp64(CmpKind::GeU),
+            F32Eq => Plain(mk_f32_eq), F32Ne => Plain(mk_f32_ne), F32Lt => Plain(mk_f32_lt),
+            F32Gt => Plain(mk_f32_gt), F32Le => Plain(mk_f32_le), F32Ge => Plain(mk_f32_ge),
+            F64Eq => Plain(mk_f64_eq), F64Ne => Plain(mk_f64_ne), F64Lt => Plain(mk_f64_lt),
+            F64Gt => Plain(mk_f64_gt), F64Le => Plain(mk_f64_le), F64Ge => Plain(mk_f64_ge),
+            I32Add => Arith32(ArithKind::Add), I32Sub => Arith32(ArithKind::Sub),
+            I32Mul => Arith32(ArithKind::Mul), I32DivS => Arith32(ArithKind::DivS),
+            I32DivU => Arith32(ArithKind::DivU), I32RemS => Arith32(ArithKind::RemS),
+            I32RemU => Arith32(ArithKind::RemU), I32And => Arith32(ArithKind::And),
+            I32Or => Arith32(ArithKind::Or), I32Xor => Arith32(ArithKind::Xor),
+            I32Shl => Arith32(ArithKind::Shl), I32ShrS => Arith32(ArithKind::ShrS),
+            I32ShrU => Arith32(ArithKind::ShrU), I32Rotl => Arith32(ArithKind::Rotl),
+            I32Rotr => Arith32(ArithKind::Rotr),
+            I64Add => Arith64(ArithKind::Add), I64Sub => Arith64(ArithKind::Sub),
+            I64Mul => Arith64(ArithKind::Mul), I64DivS => Arith64(ArithKind::DivS),
+            I64DivU => Arith64(ArithKind::DivU), I64RemS => Arith64(ArithKind::RemS),
+            I64RemU => Arith64(ArithKind::RemU), I64And => Arith64(ArithKind::And),
+            I64Or => Arith64(ArithKind::Or), I64Xor => Arith64(ArithKind::Xor),
+            I64Shl => Arith64(ArithKind::Shl), I64ShrS => Arith64(ArithKind::ShrS),
+            I64ShrU => Arith64(ArithKind::ShrU), I64Rotl => Arith64(ArithKind::Rotl),
+            I64Rotr => Arith64(ArithKind::Rotr),
+            F32Add => Plain(mk_f32_add), F32Sub => Plain(mk_f32_sub),
+            F32Mul => Plain(mk_f32_mul), F32Div => Plain(mk_f32_div),
+            F32Min => Plain(mk_f32_min), F32Max => Plain(mk_f32_max),
+            F32Copysign => Plain(mk_f32_copysign),
+            F64Add => Plain(mk_f64_add), F64Sub => Plain(mk_f64_sub),
+            F64Mul => Plain(mk_f64_mul), F64Div => Plain(mk_f64_div),
+            F64Min => Plain(mk_f64_min), F64Max => Plain(mk_f64_max),
+            F64Copysign => Plain(mk_f64_copysign),
         }
         macro_rules! memarg {
             ($memarg:expr) => {
@@ -381,227 +1190,989 @@ impl Translator<'_, '_> {
                     .map_err(|_| Error::Unsupported("64-bit memory offset".into()))?
             };
         }
-        match op {
-            Operator::Unreachable => {
-                self.emit(Op::Unreachable)?;
-                self.set_unreachable();
-            }
-            Operator::Nop
-            | Operator::I32ReinterpretF32
-            | Operator::F32ReinterpretI32
-            | Operator::I64ReinterpretF64
-            | Operator::F64ReinterpretI64
-            | Operator::I64ExtendI32U => {}
-            Operator::Block { blockty } => self.block(BlockKind::Block, blockty)?,
-            Operator::Loop { blockty } => {
-                self.block(BlockKind::Loop, blockty)?;
-                self.emit(Op::Check)?;
-            }
-            Operator::If { blockty } => {
-                self.pop(1)?;
-                let pc = self.pc()?;
-                self.emit(Op::BrIfEqz { target: NO_PATCH })?;
-                self.block(BlockKind::If, blockty)?;
-                self.frame_mut(0)?.else_patch = pc;
-            }
-            Operator::Else => {
-                let frame = self.frame(0)?;
-                if !self.unreachable {
-                    self.branch(0, |target, drop, keep| Op::Br { target, drop, keep })?;
+        macro_rules! load {
+            ($($w:ident => $o:ident $(/ $abs:ident)?),* $(,)?) => {
+                match op {
+                    $(Operator::$w { memarg } => {
+                        let offset = memarg!(memarg);
+                        #[allow(unused_mut, unused_assignments)]
+                        let mut abs: Option<fn(Slot, u32) -> Op> = None;
+                        $(abs = Some(|d, addr| Op::$abs { d, addr });)?
+                        self.load(offset, |d, addr, offset| Op::$o { d, addr, offset }, abs)?;
+                        return Ok(true);
+                    })*
+                    _ => {}
                 }
-                let pc = self.pc()?;
-                self.patch_chain(frame.else_patch, pc)?;
-                let f = self.frame_mut(0)?;
-                f.kind = BlockKind::Else;
-                f.else_patch = NO_PATCH;
-                self.unreachable = false;
-                self.height = frame.height;
-                self.push(frame.params)?;
+            };
+        }
+        load! {
+            I32Load => I32Load / I32LoadAbs, F32Load => I32Load / I32LoadAbs,
+            I64Load => I64Load / I64LoadAbs, F64Load => I64Load / I64LoadAbs,
+            I32Load8S => I32Load8S, I32Load8U => I32Load8U, I32Load16S => I32Load16S,
+            I32Load16U => I32Load16U, I64Load8S => I64Load8S, I64Load8U => I32Load8U,
+            I64Load16S => I64Load16S, I64Load16U => I32Load16U, I64Load32S => I64Load32S,
+            I64Load32U => I64Load32U,
+        }
+        macro_rules! store {
+            ($($w:ident => $o:ident / $imm:ident),* $(,)?) => {
+                match op {
+                    $(Operator::$w { memarg } => {
+                        let offset = memarg!(memarg);
+                        self.store(
+                            offset,
+                            |addr, v, offset| Op::$o { addr, v, offset },
+                            |addr, v, offset| Op::$imm { addr, v, offset },
+                        )?;
+                        return Ok(true);
+                    })*
+                    _ => {}
+                }
+            };
+        }
+        store! {
+            I32Store => I32Store / I32StoreImm, F32Store => I32Store / I32StoreImm,
+            I64Store => I64Store / I64StoreImm, F64Store => I64Store / I64StoreImm,
+            I32Store8 => I32Store8 / I32Store8Imm, I64Store8 => I32Store8 / I32Store8Imm,
+            I32Store16 => I32Store16 / I32Store16Imm,
+            I64Store16 => I32Store16 / I32Store16Imm,
+            I64Store32 => I32Store / I32StoreImm,
+        }
+        Ok(false)
+    }
+
+    fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Op) -> Result<(), Error> {
+        let s = self.pop_slot()?;
+        let d = self.push_temp()?;
+        self.emit(make(d, s))?;
+        Ok(())
+    }
+
+    fn binary(&mut self, form: BinForm) -> Result<(), Error> {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let h = self.height();
+        let wide = matches!(form, BinForm::Cmp64(_) | BinForm::Arith64(_));
+        let imm_of = |v: u64| imm32(v, wide);
+        // Try an immediate form: constant on the right, or on the left of a commutative or
+        // flippable operation.
+        // (the other operand, its stack position, the immediate, the instruction)
+        let imm_op: Option<(Operand, u32, i32, Option<MakeImm>)> = match (a, b) {
+            (_, Operand::Const(c)) if !matches!(a, Operand::Const(_)) => {
+                imm_of(c).map(|imm| (a, h, imm, form.imm_rhs(imm)))
             }
-            Operator::End => self.end()?,
-            Operator::Br { relative_depth } => {
-                self.branch(relative_depth, |target, drop, keep| Op::Br {
-                    target,
-                    drop,
-                    keep,
-                })?;
-                self.set_unreachable();
+            (Operand::Const(c), _) if !matches!(b, Operand::Const(_)) => {
+                imm_of(c).map(|imm| (b, h + 1, imm, form.imm_lhs(imm)))
             }
-            Operator::BrIf { relative_depth } => {
-                self.pop(1)?;
-                let frame = self.frame(relative_depth)?;
-                if frame.kind == BlockKind::Function {
-                    // A conditional return: skip it when the condition is zero.
-                    let skip = self.pc()?;
-                    self.emit(Op::BrIfEqz { target: NO_PATCH })?;
-                    self.branch(relative_depth, |_, _, _| Op::Unreachable)?;
-                    let after = self.pc()?;
-                    self.patch_chain(skip, after)?;
-                } else {
-                    self.branch(relative_depth, |target, drop, keep| Op::BrIfNez {
-                        target,
-                        drop,
-                        keep,
-                    })?;
+            _ => None,
+        };
+        if let Some((x, pos, imm, Some(make))) = imm_op {
+            let s = self.operand_slot(x, pos)?;
+            let d = self.push_temp()?;
+            self.emit(make(d, s, imm))?;
+            return Ok(());
+        }
+        let sa = self.operand_slot(a, h)?;
+        let sb = self.operand_slot(b, h + 1)?;
+        let d = self.push_temp()?;
+        self.emit(form.plain()(d, sa, sb))?;
+        Ok(())
+    }
+
+    /// The slot of an operand just popped from stack position `pos` (materialising a
+    /// constant into that position's temporary).
+    fn operand_slot(&mut self, operand: Operand, pos: u32) -> Result<Slot, Error> {
+        match operand {
+            Operand::Temp => self.temp(pos),
+            Operand::Local(i) => Ok(i as Slot),
+            Operand::Const(v) => {
+                let d = self.temp(pos)?;
+                self.emit_const(d, v)?;
+                Ok(d)
+            }
+        }
+    }
+
+    fn load(
+        &mut self,
+        offset: u32,
+        make: fn(Slot, Slot, u32) -> Op,
+        abs: Option<fn(Slot, u32) -> Op>,
+    ) -> Result<(), Error> {
+        if let (Some(abs), Some(&Operand::Const(addr))) = (abs, self.stack.last()) {
+            if let Some(ea) = (addr as u32).checked_add(offset) {
+                self.pop()?;
+                let d = self.push_temp()?;
+                self.emit(abs(d, ea))?;
+                return Ok(());
+            }
+        }
+        let addr = self.pop_slot()?;
+        let d = self.push_temp()?;
+        self.emit(make(d, addr, offset))?;
+        Ok(())
+    }
+
+    fn store(
+        &mut self,
+        offset: u32,
+        make: fn(Slot, Slot, u32) -> Op,
+        make_imm: fn(Slot, i16, u32) -> Op,
+    ) -> Result<(), Error> {
+        let v = self.pop()?;
+        let h = self.height();
+        if let Operand::Const(c) = v {
+            if let Ok(imm) = i16::try_from(c as i64) {
+                let addr = self.pop_slot()?;
+                self.emit(make_imm(addr, imm, offset))?;
+                return Ok(());
+            }
+            // An i32 constant is zero-extended in its slot; as a sign-extended immediate,
+            // only its low 32 bits matter for 32-bit and narrower stores.
+            if let Ok(imm) = i16::try_from(c as u32 as i32) {
+                let op = make_imm(0, imm, offset);
+                if !matches!(op, Op::I64StoreImm { .. }) {
+                    let addr = self.pop_slot()?;
+                    self.emit(make_imm(addr, imm, offset))?;
+                    return Ok(());
                 }
             }
-            Operator::BrTable { targets } => {
-                self.pop(1)?;
-                let len = targets.len();
-                self.emit(Op::BrTable { len })?;
-                for depth in targets.targets() {
-                    let depth = depth.map_err(parse_error)?;
-                    self.branch(depth, |target, drop, keep| Op::Br { target, drop, keep })?;
+        }
+        let sv = self.operand_slot(v, h)?;
+        let addr = self.pop_slot()?;
+        self.emit(make(addr, sv, offset))?;
+        Ok(())
+    }
+
+    /// Pops `n` operands of a bulk operation into consecutive temporaries; returns the first.
+    fn bulk_operands(&mut self, n: u32) -> Result<Slot, Error> {
+        self.materialize_top(n)?;
+        for _ in 0..n {
+            self.pop()?;
+        }
+        self.temp(self.height())
+    }
+
+    fn local_set(&mut self, x: u32, tee: bool) -> Result<(), Error> {
+        let top = *self.stack.last().ok_or_else(|| internal("operand stack"))?;
+        if top == Operand::Local(x) {
+            if !tee {
+                self.pop()?;
+            }
+            return Ok(());
+        }
+        let producer = self.producer_of_top();
+        self.pop()?;
+        let xs = x as Slot;
+        // Retarget the instruction that produced the value, unless the stack still refers to
+        // `x`: those references must be copied before `x` changes.
+        let untouched = self.local_refs.get(x as usize).is_some_and(|&n| n == 0);
+        match (producer, untouched) {
+            (Some(i), true) => {
+                if let Some(d) = self.ops.get_mut(i).and_then(result_slot_mut) {
+                    *d = xs;
                 }
-                self.branch(targets.default(), |target, drop, keep| Op::Br {
-                    target,
-                    drop,
-                    keep,
-                })?;
-                self.set_unreachable();
             }
-            Operator::Return => {
-                let depth = count(self.ctrl.len())?
-                    .checked_sub(1)
-                    .ok_or_else(|| internal("return outside a function"))?;
-                self.branch(depth, |_, _, _| Op::Unreachable)?;
-                self.set_unreachable();
+            _ => {
+                self.preserve_local(x)?;
+                let h = self.height();
+                match top {
+                    Operand::Temp => {
+                        let s = self.temp(h)?;
+                        self.emit(Op::Copy { d: xs, s })?;
+                    }
+                    Operand::Local(y) => {
+                        self.emit(Op::Copy {
+                            d: xs,
+                            s: y as Slot,
+                        })?;
+                    }
+                    Operand::Const(v) => self.emit_const(xs, v)?,
+                }
             }
-            Operator::Call { function_index } => {
-                let type_index = *self
-                    .ctx
-                    .func_types
-                    .get(function_index as usize)
-                    .ok_or_else(|| internal("function index"))?;
-                let ty = self.ctx.func_type(type_index)?;
-                let (params, results) = (count(ty.params().len())?, count(ty.results().len())?);
-                self.simple(
-                    Op::Call {
-                        func: function_index,
-                    },
-                    params,
-                    results,
-                )?;
+        }
+        if tee {
+            self.push(Operand::Local(x))?;
+        }
+        Ok(())
+    }
+
+    // ---- control ----
+
+    /// Copies the top `arity` values to the slots of the label of `frame`. Returns whether
+    /// anything had to be copied (`dry` only tells).
+    fn branch_copies(&mut self, frame: &Ctrl, dry: bool) -> Result<bool, Error> {
+        let arity = frame.arity();
+        let h = self.height();
+        let src = h
+            .checked_sub(arity)
+            .ok_or_else(|| internal("branch values"))?;
+        let mut copied = false;
+        for i in 0..arity {
+            let operand = *self
+                .stack
+                .get((src + i) as usize)
+                .ok_or_else(|| internal("branch values"))?;
+            let d = self.temp(frame.height + i)?;
+            let same = operand == Operand::Temp && src == frame.height;
+            if same {
+                continue;
             }
-            Operator::CallIndirect {
-                type_index,
-                table_index,
-            } => {
-                let ty = self.ctx.func_type(type_index)?;
-                let (params, results) = (count(ty.params().len())?, count(ty.results().len())?);
-                self.pop(1)?;
-                self.simple(
-                    Op::CallIndirect {
-                        type_id: type_index,
-                        table: table_index,
-                    },
-                    params,
-                    results,
-                )?;
+            copied = true;
+            if dry {
+                return Ok(true);
             }
-            Operator::TypedSelect { .. } => self.simple(Op::Select, 3, 1)?,
-            Operator::LocalGet { local_index } => self.simple(Op::LocalGet(local_index), 0, 1)?,
-            Operator::LocalSet { local_index } => self.simple(Op::LocalSet(local_index), 1, 0)?,
-            Operator::LocalTee { local_index } => self.simple(Op::LocalTee(local_index), 1, 1)?,
-            Operator::GlobalGet { global_index } => {
-                self.simple(Op::GlobalGet(global_index), 0, 1)?
+            match operand {
+                Operand::Temp => {
+                    let s = self.temp(src + i)?;
+                    self.emit(Op::Copy { d, s })?;
+                }
+                Operand::Local(y) => {
+                    self.emit(Op::Copy { d, s: y as Slot })?;
+                }
+                Operand::Const(v) => self.emit_const(d, v)?,
             }
-            Operator::GlobalSet { global_index } => {
-                self.simple(Op::GlobalSet(global_index), 1, 0)?
+        }
+        Ok(copied)
+    }
+
+    /// An unconditional branch to the label at `depth` (with its values).
+    fn br(&mut self, depth: u32) -> Result<(), Error> {
+        let frame = self.frame(depth)?;
+        if frame.kind == Kind::Function {
+            return self.ret();
+        }
+        self.branch_copies(&frame, false)?;
+        let br = self.emit(Op::Br { cost: 0, offset: 0 })?;
+        self.link(br, frame.label)
+    }
+
+    fn ret(&mut self) -> Result<(), Error> {
+        let n = self.num_results;
+        match n {
+            0 => {
+                self.emit(Op::Return0)?;
             }
-            Operator::TableGet { table } => self.simple(Op::TableGet(table), 1, 1)?,
-            Operator::TableSet { table } => self.simple(Op::TableSet(table), 2, 0)?,
-            Operator::TableSize { table } => self.simple(Op::TableSize(table), 0, 1)?,
-            Operator::TableGrow { table } => self.simple(Op::TableGrow(table), 2, 1)?,
-            Operator::TableFill { table } => self.simple(Op::TableFill(table), 3, 0)?,
-            Operator::TableCopy {
-                dst_table,
-                src_table,
-            } => self.simple(
-                Op::TableCopy {
-                    dst: dst_table,
-                    src: src_table,
-                },
-                3,
-                0,
-            )?,
-            Operator::TableInit { elem_index, table } => self.simple(
-                Op::TableInit {
-                    table,
-                    elem: elem_index,
-                },
-                3,
-                0,
-            )?,
-            Operator::ElemDrop { elem_index } => self.simple(Op::ElemDrop(elem_index), 0, 0)?,
-            Operator::I32Load { memarg } | Operator::F32Load { memarg } => {
-                self.simple(Op::I32Load(memarg!(memarg)), 1, 1)?
+            1 => {
+                let top = *self.stack.last().ok_or_else(|| internal("return value"))?;
+                let h = self.height() - 1;
+                match top {
+                    Operand::Const(v) if v <= u64::from(u32::MAX) => {
+                        self.emit(Op::ReturnImm32 { v: v as u32 })?;
+                    }
+                    _ => {
+                        let s = self.operand_slot(top, h)?;
+                        self.emit(Op::Return1 { s })?;
+                    }
+                }
             }
-            Operator::I64Load { memarg } | Operator::F64Load { memarg } => {
-                self.simple(Op::I64Load(memarg!(memarg)), 1, 1)?
-            }
-            Operator::I32Load8S { memarg } => self.simple(Op::I32Load8S(memarg!(memarg)), 1, 1)?,
-            Operator::I32Load8U { memarg } | Operator::I64Load8U { memarg } => {
-                self.simple(Op::I32Load8U(memarg!(memarg)), 1, 1)?
-            }
-            Operator::I32Load16S { memarg } => {
-                self.simple(Op::I32Load16S(memarg!(memarg)), 1, 1)?
-            }
-            Operator::I32Load16U { memarg } | Operator::I64Load16U { memarg } => {
-                self.simple(Op::I32Load16U(memarg!(memarg)), 1, 1)?
-            }
-            Operator::I64Load8S { memarg } => self.simple(Op::I64Load8S(memarg!(memarg)), 1, 1)?,
-            Operator::I64Load16S { memarg } => {
-                self.simple(Op::I64Load16S(memarg!(memarg)), 1, 1)?
-            }
-            Operator::I64Load32S { memarg } => {
-                self.simple(Op::I64Load32S(memarg!(memarg)), 1, 1)?
-            }
-            Operator::I64Load32U { memarg } => self.simple(Op::I32Load(memarg!(memarg)), 1, 1)?,
-            Operator::I32Store { memarg }
-            | Operator::F32Store { memarg }
-            | Operator::I64Store32 { memarg } => {
-                self.simple(Op::I32Store(memarg!(memarg)), 2, 0)?
-            }
-            Operator::I64Store { memarg } | Operator::F64Store { memarg } => {
-                self.simple(Op::I64Store(memarg!(memarg)), 2, 0)?
-            }
-            Operator::I32Store8 { memarg } | Operator::I64Store8 { memarg } => {
-                self.simple(Op::I32Store8(memarg!(memarg)), 2, 0)?
-            }
-            Operator::I32Store16 { memarg } | Operator::I64Store16 { memarg } => {
-                self.simple(Op::I32Store16(memarg!(memarg)), 2, 0)?
-            }
-            Operator::MemoryCopy { .. } => self.simple(Op::MemoryCopy, 3, 0)?,
-            Operator::MemoryFill { .. } => self.simple(Op::MemoryFill, 3, 0)?,
-            Operator::MemorySize { .. } => self.simple(Op::MemorySize, 0, 1)?,
-            Operator::MemoryGrow { .. } => self.simple(Op::MemoryGrow, 1, 1)?,
-            Operator::MemoryInit { data_index, .. } => {
-                self.simple(Op::MemoryInit(data_index), 3, 0)?
-            }
-            Operator::DataDrop { data_index } => self.simple(Op::DataDrop(data_index), 0, 0)?,
-            Operator::I32Const { value } => self.simple(Op::I32Const(value), 0, 1)?,
-            Operator::I64Const { value } => self.simple(Op::I64Const(value), 0, 1)?,
-            Operator::F32Const { value } => self.simple(Op::Const32(value.bits()), 0, 1)?,
-            Operator::F64Const { value } => self.simple(Op::Const64(value.bits()), 0, 1)?,
-            Operator::RefNull { .. } => self.simple(Op::RefNull, 0, 1)?,
-            Operator::RefFunc { function_index } => {
-                self.simple(Op::RefFunc(function_index), 0, 1)?
-            }
-            other => {
-                return Err(Error::Validation {
-                    offset: self.offset as usize,
-                    message: format!("unsupported instruction {other:?}"),
-                })
+            _ => {
+                self.materialize_top(n)?;
+                let first = self.temp(self.height() - n)?;
+                self.emit(Op::ReturnN { first, n: n as u16 })?;
             }
         }
         Ok(())
     }
 
-    fn set_unreachable(&mut self) {
-        self.unreachable = true;
-        if let Some(frame) = self.ctrl.last() {
-            self.height = frame.height;
+    /// Emits a branch taken when `cond` (just popped) is zero, fusing the comparison that
+    /// produced it. Returns the branch to link.
+    fn branch_unless(&mut self, cond: Operand) -> Result<u32, Error> {
+        self.cond_branch(cond, true)
+    }
+
+    /// Emits a conditional branch on `cond` (just popped from position `height()`): taken if
+    /// the condition is true, or false when `negate`.
+    fn cond_branch(&mut self, cond: Operand, negate: bool) -> Result<u32, Error> {
+        let pos = self.height();
+        if cond == Operand::Temp {
+            let slot = self.temp(pos)?;
+            if let Some(last) = self.fusable() {
+                if let Some(op) = self.ops.get(last).copied() {
+                    if result_slot(&op) == Some(slot) {
+                        if let Some(fused) = fuse_branch(&op, negate) {
+                            let old = op.weight();
+                            if let Some(o) = self.ops.get_mut(last) {
+                                *o = fused;
+                            }
+                            if let Some(r) = self.regions.get_mut(self.region as usize) {
+                                r.weight = r.weight - old + fused.weight();
+                            }
+                            return Ok(last as u32);
+                        }
+                    }
+                }
+            }
+        }
+        let c = self.operand_slot(cond, pos)?;
+        let op = if negate {
+            Op::BrEqz {
+                c,
+                cost: 0,
+                offset: 0,
+            }
+        } else {
+            Op::BrNez {
+                c,
+                cost: 0,
+                offset: 0,
+            }
+        };
+        self.emit(op)
+    }
+
+    fn br_if(&mut self, depth: u32) -> Result<(), Error> {
+        let cond = self.pop()?;
+        let frame = self.frame(depth)?;
+        if frame.kind == Kind::Function || self.branch_copies(&frame, true)? {
+            // Skip the copies and the branch unless the condition holds.
+            let skip = self.cond_branch(cond, true)?;
+            let after = self.new_label()?;
+            self.link(skip, after)?;
+            if frame.kind == Kind::Function {
+                self.ret()?;
+            } else {
+                self.branch_copies(&frame, false)?;
+                let br = self.emit(Op::Br { cost: 0, offset: 0 })?;
+                self.link(br, frame.label)?;
+            }
+            self.bind(after)?;
+            return Ok(());
+        }
+        let br = self.cond_branch(cond, false)?;
+        self.link(br, frame.label)
+    }
+
+    fn br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> Result<(), Error> {
+        let index = self.pop()?;
+        let index = self.operand_slot(index, self.height())?;
+        let len = targets.len();
+        let mut depths = Vec::new();
+        depths.try_reserve_exact(len as usize + 1)?;
+        for depth in targets.targets() {
+            depths.push(depth.map_err(crate::module::parse_error)?);
+        }
+        depths.push(targets.default());
+        // Every target carries the same number of values, the top `arity` ones: they are
+        // where a label wants them if they all sit in their temporaries at its height.
+        let arity = self.frame(targets.default())?.arity();
+        let src = self
+            .height()
+            .checked_sub(arity)
+            .ok_or_else(|| internal("br_table"))?;
+        let start = src as usize;
+        let in_temps = self
+            .stack
+            .get(start..)
+            .is_some_and(|top| top.iter().all(|o| *o == Operand::Temp));
+        let needs_trampoline = |frame: &Ctrl| {
+            frame.kind == Kind::Function || (arity > 0 && !(in_temps && frame.height == src))
+        };
+        // Targets that need copies go through one trampoline per label.
+        let mut tramps: Vec<u32> = Vec::new();
+        for &depth in &depths {
+            if needs_trampoline(&self.frame(depth)?) {
+                try_push(&mut tramps, depth)?;
+            }
+        }
+        tramps.sort_unstable();
+        tramps.dedup();
+        let copies = (tramps.len() as u64).saturating_mul(u64::from(arity.max(1)));
+        if copies > MAX_BR_TABLE_COPIES {
+            return Err(Error::Limit(alloc::format!(
+                "br_table at offset {:#x} needs more than {MAX_BR_TABLE_COPIES} value copies",
+                self.offset
+            )));
+        }
+        let mut tramp_labels = Vec::new();
+        tramp_labels.try_reserve_exact(tramps.len())?;
+        for _ in 0..tramps.len() {
+            tramp_labels.push(self.new_label()?);
+        }
+        self.emit_raw(Op::BrTable { s: index, len })?;
+        for &depth in &depths {
+            let entry = self.emit_raw(Op::Br { cost: 0, offset: 0 })?;
+            let frame = self.frame(depth)?;
+            let label = match tramps.binary_search(&depth) {
+                Ok(k) => *tramp_labels.get(k).ok_or_else(|| internal("br_table"))?,
+                Err(_) => frame.label,
+            };
+            self.link(entry, label)?;
+        }
+        self.maybe_new_region()?;
+        for (k, &depth) in tramps.iter().enumerate() {
+            let label = *tramp_labels.get(k).ok_or_else(|| internal("br_table"))?;
+            self.bind(label)?;
+            self.br(depth)?;
+        }
+        self.set_unreachable()
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        let frame = *self.ctrl.last().ok_or_else(|| internal("unbalanced end"))?;
+        if frame.kind == Kind::Function {
+            if !self.unreachable {
+                self.ret()?;
+            }
+            self.ctrl.pop();
+            return Ok(());
+        }
+        if !self.unreachable {
+            self.materialize_top(frame.results)?;
+        }
+        self.ctrl.pop();
+        match frame.kind {
+            Kind::Loop => {
+                // The code after a loop is a region of its own, so that the loop does not
+                // pay for it on every iteration.
+                self.new_region()?;
+            }
+            Kind::If => {
+                self.bind(frame.else_label)?;
+                self.bind(frame.label)?;
+            }
+            _ => self.bind(frame.label)?,
+        }
+        self.unreachable = false;
+        while self.height() > frame.height {
+            self.pop()?;
+        }
+        for _ in 0..frame.results {
+            self.push(Operand::Temp)?;
+        }
+        Ok(())
+    }
+
+    fn call_args(&mut self, ty_params: u32) -> Result<Slot, Error> {
+        self.materialize_top(ty_params)?;
+        for _ in 0..ty_params {
+            self.pop()?;
+        }
+        self.temp(self.height())
+    }
+
+    fn call_results(&mut self, results: u32) -> Result<(), Error> {
+        for _ in 0..results {
+            self.push(Operand::Temp)?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, func: u32) -> Result<(), Error> {
+        let type_index = *self
+            .ctx
+            .func_types
+            .get(func as usize)
+            .ok_or_else(|| internal("function index"))?;
+        let ty = self.ctx.func_type(type_index)?;
+        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+        let base = self.call_args(params)?;
+        if func < self.ctx.num_imported_funcs {
+            self.emit(Op::CallImport { base, func })?;
+        } else {
+            self.emit(Op::Call {
+                base,
+                func: func - self.ctx.num_imported_funcs,
+            })?;
+        }
+        self.call_results(results)
+    }
+
+    fn call_indirect(&mut self, ty: u32, table: u32) -> Result<(), Error> {
+        let fty = self.ctx.func_type(ty)?;
+        let (params, results) = (fty.params().len() as u32, fty.results().len() as u32);
+        // The index sits just above the arguments; the call reads it before the callee's
+        // frame (which starts at the arguments) is touched.
+        let index = self.pop()?;
+        let index = self.operand_slot(index, self.height())?;
+        let base = self.call_args(params)?;
+        if table == 0 {
+            self.emit(Op::CallIndirect { base, index, ty })?;
+        } else {
+            self.emit_raw(Op::CallIndirectTable { base, index, ty })?;
+            self.emit(Op::Aux { a: table, b: 0 })?;
+        }
+        self.call_results(results)
+    }
+}
+
+/// An `i32` immediate for a constant operand, if it fits (64-bit operations sign-extend it).
+fn imm32(v: u64, wide: bool) -> Option<i32> {
+    if wide {
+        i32::try_from(v as i64).ok()
+    } else {
+        Some(v as u32 as i32)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum CmpKind {
+    Eq,
+    Ne,
+    LtS,
+    LtU,
+    GtS,
+    GtU,
+    LeS,
+    LeU,
+    GeS,
+    GeU,
+}
+
+impl CmpKind {
+    /// The comparison with its operands swapped.
+    fn flip(self) -> Self {
+        use CmpKind::*;
+        match self {
+            Eq => Eq,
+            Ne => Ne,
+            LtS => GtS,
+            LtU => GtU,
+            GtS => LtS,
+            GtU => LtU,
+            LeS => GeS,
+            LeU => GeU,
+            GeS => LeS,
+            GeU => LeU,
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum ArithKind {
+    Add,
+    Sub,
+    Mul,
+    DivS,
+    DivU,
+    RemS,
+    RemU,
+    And,
+    Or,
+    Xor,
+    Shl,
+    ShrS,
+    ShrU,
+    Rotl,
+    Rotr,
+}
+
+type MakeBin = fn(Slot, Slot, Slot) -> Op;
+type MakeImm = fn(Slot, Slot, i32) -> Op;
+
+#[derive(Clone, Copy)]
+enum BinForm {
+    Cmp32(CmpKind),
+    Cmp64(CmpKind),
+    Arith32(ArithKind),
+    Arith64(ArithKind),
+    Plain(MakeBin),
+}
+
+macro_rules! makers {
+    ($($f:ident => $o:ident),* $(,)?) => {
+        $(fn $f(d: Slot, a: Slot, b: Slot) -> Op { Op::$o { d, a, b } })*
+    };
+}
+
+makers! {
+    mk_f32_eq => F32Eq, mk_f32_ne => F32Ne, mk_f32_lt => F32Lt, mk_f32_gt => F32Gt,
+    mk_f32_le => F32Le, mk_f32_ge => F32Ge, mk_f64_eq => F64Eq, mk_f64_ne => F64Ne,
+    mk_f64_lt => F64Lt, mk_f64_gt => F64Gt, mk_f64_le => F64Le, mk_f64_ge => F64Ge,
+    mk_f32_add => F32Add, mk_f32_sub => F32Sub, mk_f32_mul => F32Mul, mk_f32_div => F32Div,
+    mk_f32_min => F32Min, mk_f32_max => F32Max, mk_f32_copysign => F32Copysign,
+    mk_f64_add => F64Add, mk_f64_sub => F64Sub, mk_f64_mul => F64Mul, mk_f64_div => F64Div,
+    mk_f64_min => F64Min, mk_f64_max => F64Max, mk_f64_copysign => F64Copysign,
+}
+
+macro_rules! pick {
+    ($k:expr; $($v:ident => $o:ident),* $(,)?) => {
+        match $k { $(CmpKind::$v => { let f: MakeBin = |d, a, b| Op::$o { d, a, b }; f })* }
+    };
+}
+
+macro_rules! pick_imm {
+    ($k:expr; $($v:ident => $o:ident),* $(,)?) => {
+        match $k { $(CmpKind::$v => { let f: MakeImm = |d, a, imm| Op::$o { d, a, imm }; f })* }
+    };
+}
+
+fn cmp32(k: CmpKind) -> MakeBin {
+    pick!(k; Eq => I32Eq, Ne => I32Ne, LtS => I32LtS, LtU => I32LtU, GtS => I32GtS,
+        GtU => I32GtU, LeS => I32LeS, LeU => I32LeU, GeS => I32GeS, GeU => I32GeU)
+}
+
+fn cmp64(k: CmpKind) -> MakeBin {
+    pick!(k; Eq => I64Eq, Ne => I64Ne, LtS => I64LtS, LtU => I64LtU, GtS => I64GtS,
+        GtU => I64GtU, LeS => I64LeS, LeU => I64LeU, GeS => I64GeS, GeU => I64GeU)
+}
+
+fn cmp32_imm(k: CmpKind) -> MakeImm {
+    pick_imm!(k; Eq => I32EqImm, Ne => I32NeImm, LtS => I32LtSImm, LtU => I32LtUImm,
+        GtS => I32GtSImm, GtU => I32GtUImm, LeS => I32LeSImm, LeU => I32LeUImm,
+        GeS => I32GeSImm, GeU => I32GeUImm)
+}
+
+fn cmp64_imm(k: CmpKind) -> MakeImm {
+    pick_imm!(k; Eq => I64EqImm, Ne => I64NeImm, LtS => I64LtSImm, LtU => I64LtUImm,
+        GtS => I64GtSImm, GtU => I64GtUImm, LeS => I64LeSImm, LeU => I64LeUImm,
+        GeS => I64GeSImm, GeU => I64GeUImm)
+}
+
+macro_rules! arith {
+    ($name:ident, $k:ident; $($v:ident => $o:ident),* $(,)?) => {
+        fn $name($k: ArithKind) -> MakeBin {
+            match $k { $(ArithKind::$v => { let f: MakeBin = |d, a, b| Op::$o { d, a, b }; f })* }
+        }
+    };
+}
+
+arith!(arith32, k; Add => I32Add, Sub => I32Sub, Mul => I32Mul, DivS => I32DivS,
+    DivU => I32DivU, RemS => I32RemS, RemU => I32RemU, And => I32And, Or => I32Or,
+    Xor => I32Xor, Shl => I32Shl, ShrS => I32ShrS, ShrU => I32ShrU, Rotl => I32Rotl,
+    Rotr => I32Rotr);
+arith!(arith64, k; Add => I64Add, Sub => I64Sub, Mul => I64Mul, DivS => I64DivS,
+    DivU => I64DivU, RemS => I64RemS, RemU => I64RemU, And => I64And, Or => I64Or,
+    Xor => I64Xor, Shl => I64Shl, ShrS => I64ShrS, ShrU => I64ShrU, Rotl => I64Rotl,
+    Rotr => I64Rotr);
+
+/// The immediate form of `a op imm` for 32-bit (`wide` false) or 64-bit arithmetic, if there
+/// is one for this immediate. Division by a constant zero keeps the plain form (it traps).
+fn arith_imm(k: ArithKind, wide: bool, imm: i32) -> Option<MakeImm> {
+    use ArithKind::*;
+    let f: MakeImm = match (k, wide) {
+        (Add, false) => |d, a, imm| Op::I32AddImm { d, a, imm },
+        (Sub, false) => |d, a, imm| Op::I32AddImm {
+            d,
+            a,
+            imm: imm.wrapping_neg(),
+        },
+        (Mul, false) => |d, a, imm| Op::I32MulImm { d, a, imm },
+        (DivS, false) if imm != 0 => |d, a, imm| Op::I32DivSImm { d, a, imm },
+        (DivU, false) if imm != 0 => |d, a, imm| Op::I32DivUImm { d, a, imm },
+        (RemS, false) if imm != 0 => |d, a, imm| Op::I32RemSImm { d, a, imm },
+        (RemU, false) if imm != 0 => |d, a, imm| Op::I32RemUImm { d, a, imm },
+        (And, false) => |d, a, imm| Op::I32AndImm { d, a, imm },
+        (Or, false) => |d, a, imm| Op::I32OrImm { d, a, imm },
+        (Xor, false) => |d, a, imm| Op::I32XorImm { d, a, imm },
+        (Shl, false) => |d, a, imm| Op::I32ShlImm { d, a, imm },
+        (ShrS, false) => |d, a, imm| Op::I32ShrSImm { d, a, imm },
+        (ShrU, false) => |d, a, imm| Op::I32ShrUImm { d, a, imm },
+        (Rotl, false) => |d, a, imm| Op::I32RotlImm { d, a, imm },
+        (Rotr, false) => |d, a, imm| Op::I32RotrImm { d, a, imm },
+        (Add, true) => |d, a, imm| Op::I64AddImm { d, a, imm },
+        // `a - imm` is `a + -imm` unless `-imm` does not fit (i32::MIN).
+        (Sub, true) if imm != i32::MIN => |d, a, imm| Op::I64AddImm {
+            d,
+            a,
+            imm: imm.wrapping_neg(),
+        },
+        (Mul, true) => |d, a, imm| Op::I64MulImm { d, a, imm },
+        (DivS, true) if imm != 0 => |d, a, imm| Op::I64DivSImm { d, a, imm },
+        (DivU, true) if imm != 0 => |d, a, imm| Op::I64DivUImm { d, a, imm },
+        (RemS, true) if imm != 0 => |d, a, imm| Op::I64RemSImm { d, a, imm },
+        (RemU, true) if imm != 0 => |d, a, imm| Op::I64RemUImm { d, a, imm },
+        (And, true) => |d, a, imm| Op::I64AndImm { d, a, imm },
+        (Or, true) => |d, a, imm| Op::I64OrImm { d, a, imm },
+        (Xor, true) => |d, a, imm| Op::I64XorImm { d, a, imm },
+        (Shl, true) => |d, a, imm| Op::I64ShlImm { d, a, imm },
+        (ShrS, true) => |d, a, imm| Op::I64ShrSImm { d, a, imm },
+        (ShrU, true) => |d, a, imm| Op::I64ShrUImm { d, a, imm },
+        (Rotl, true) => |d, a, imm| Op::I64RotlImm { d, a, imm },
+        (Rotr, true) => |d, a, imm| Op::I64RotrImm { d, a, imm },
+        _ => return None,
+    };
+    Some(f)
+}
+
+impl BinForm {
+    fn plain(self) -> MakeBin {
+        match self {
+            BinForm::Cmp32(k) => cmp32(k),
+            BinForm::Cmp64(k) => cmp64(k),
+            BinForm::Arith32(k) => arith32(k),
+            BinForm::Arith64(k) => arith64(k),
+            BinForm::Plain(f) => f,
+        }
+    }
+
+    /// `a op imm`.
+    fn imm_rhs(self, imm: i32) -> Option<MakeImm> {
+        match self {
+            BinForm::Cmp32(k) => Some(cmp32_imm(k)),
+            BinForm::Cmp64(k) => Some(cmp64_imm(k)),
+            BinForm::Arith32(k) => arith_imm(k, false, imm),
+            BinForm::Arith64(k) => arith_imm(k, true, imm),
+            BinForm::Plain(_) => None,
+        }
+    }
+
+    /// `imm op b`, as `b op' imm`.
+    fn imm_lhs(self, _imm: i32) -> Option<MakeImm> {
+        use ArithKind::*;
+        match self {
+            BinForm::Cmp32(k) => Some(cmp32_imm(k.flip())),
+            BinForm::Cmp64(k) => Some(cmp64_imm(k.flip())),
+            BinForm::Arith32(k @ (Add | Mul | And | Or | Xor)) => arith_imm(k, false, 1),
+            BinForm::Arith64(k @ (Add | Mul | And | Or | Xor)) => arith_imm(k, true, 1),
+            BinForm::Arith32(Sub) => Some(|d, a, imm| Op::I32SubImmLhs { d, a, imm }),
+            BinForm::Arith64(Sub) => Some(|d, a, imm| Op::I64SubImmLhs { d, a, imm }),
+            _ => None,
+        }
+    }
+}
+
+/// The slot an instruction writes its single result to, if it has one.
+fn result_slot(op: &Op) -> Option<Slot> {
+    let mut op = *op;
+    result_slot_mut(&mut op).map(|d| *d)
+}
+
+macro_rules! with_dst {
+    ($op:expr; $($v:ident),* $(,)?) => {
+        match $op {
+            $(Op::$v { d, .. } => Some(d),)*
+            _ => None,
+        }
+    };
+}
+
+/// The result slot of an instruction that writes exactly one, mutably.
+fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
+    with_dst!(op;
+        Copy, RefIsNull, MemoryGrow, I32Eqz, I64Eqz, I32Clz, I32Ctz, I32Popcnt, I64Clz,
+        I64Ctz, I64Popcnt, F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
+        F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt, I32WrapI64,
+        I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U, I64ExtendI32S, I64ExtendI32U,
+        I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U, F32ConvertI32S,
+        F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64, F64ConvertI32S,
+        F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32, I32Extend8S,
+        I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S, I32TruncSatF32S,
+        I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U, I64TruncSatF32S, I64TruncSatF32U,
+        I64TruncSatF64S, I64TruncSatF64U,
+        I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU, I64Eq,
+        I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU, F32Eq, F32Ne,
+        F32Lt, F32Gt, F32Le, F32Ge, F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge, I32Add, I32Sub,
+        I32Mul, I32DivS, I32DivU, I32RemS, I32RemU, I32And, I32Or, I32Xor, I32Shl, I32ShrS,
+        I32ShrU, I32Rotl, I32Rotr, I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
+        I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr, F32Add, F32Sub,
+        F32Mul, F32Div, F32Min, F32Max, F32Copysign, F64Add, F64Sub, F64Mul, F64Div, F64Min,
+        F64Max, F64Copysign,
+        I32EqImm, I32NeImm, I32LtSImm, I32LtUImm, I32GtSImm, I32GtUImm, I32LeSImm, I32LeUImm,
+        I32GeSImm, I32GeUImm, I64EqImm, I64NeImm, I64LtSImm, I64LtUImm, I64GtSImm, I64GtUImm,
+        I64LeSImm, I64LeUImm, I64GeSImm, I64GeUImm, I32AddImm, I32SubImmLhs, I32MulImm,
+        I32DivSImm, I32DivUImm, I32RemSImm, I32RemUImm, I32AndImm, I32OrImm, I32XorImm,
+        I32ShlImm, I32ShrSImm, I32ShrUImm, I32RotlImm, I32RotrImm, I64AddImm, I64SubImmLhs,
+        I64MulImm, I64DivSImm, I64DivUImm, I64RemSImm, I64RemUImm, I64AndImm, I64OrImm,
+        I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm, I64RotrImm,
+        I32Load, I64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U, I64Load8S, I64Load16S,
+        I64Load32S, I64Load32U, I32LoadAbs, I64LoadAbs,
+        Const32, Const64, Select, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
+        MemorySize,
+    )
+}
+
+/// The offset field of a branch instruction.
+fn branch_offset(op: &mut Op) -> Option<&mut i32> {
+    macro_rules! off {
+        ($($v:ident),* $(,)?) => {
+            match op {
+                $(Op::$v { offset, .. } => Some(offset),)*
+                _ => None,
+            }
+        };
+    }
+    off!(
+        Br,
+        BrNez,
+        BrEqz,
+        BrNez64,
+        BrEqz64,
+        BrI32Eq,
+        BrI32Ne,
+        BrI32LtS,
+        BrI32LtU,
+        BrI32GtS,
+        BrI32GtU,
+        BrI32LeS,
+        BrI32LeU,
+        BrI32GeS,
+        BrI32GeU,
+        BrI64Eq,
+        BrI64Ne,
+        BrI64LtS,
+        BrI64LtU,
+        BrI64GtS,
+        BrI64GtU,
+        BrI64LeS,
+        BrI64LeU,
+        BrI64GeS,
+        BrI64GeU,
+        BrF32Eq,
+        BrF32Ne,
+        BrF32Lt,
+        BrF32Gt,
+        BrF32Le,
+        BrF32Ge,
+        BrF64Eq,
+        BrF64Ne,
+        BrF64Lt,
+        BrF64Gt,
+        BrF64Le,
+        BrF64Ge,
+        BrI32EqImm,
+        BrI32NeImm,
+        BrI32LtSImm,
+        BrI32LtUImm,
+        BrI32GtSImm,
+        BrI32GtUImm,
+        BrI32LeSImm,
+        BrI32LeUImm,
+        BrI32GeSImm,
+        BrI32GeUImm,
+        BrI64EqImm,
+        BrI64NeImm,
+        BrI64LtSImm,
+        BrI64LtUImm,
+        BrI64GtSImm,
+        BrI64GtUImm,
+        BrI64LeSImm,
+        BrI64LeUImm,
+        BrI64GeSImm,
+        BrI64GeUImm
+    )
+}
+
+/// The 16-bit cost field of a conditional branch.
+fn branch_cost(op: &mut Op) -> Option<&mut u16> {
+    macro_rules! cost {
+        ($($v:ident),* $(,)?) => {
+            match op {
+                $(Op::$v { cost, .. } => Some(cost),)*
+                _ => None,
+            }
+        };
+    }
+    cost!(
+        BrNez,
+        BrEqz,
+        BrNez64,
+        BrEqz64,
+        BrI32Eq,
+        BrI32Ne,
+        BrI32LtS,
+        BrI32LtU,
+        BrI32GtS,
+        BrI32GtU,
+        BrI32LeS,
+        BrI32LeU,
+        BrI32GeS,
+        BrI32GeU,
+        BrI64Eq,
+        BrI64Ne,
+        BrI64LtS,
+        BrI64LtU,
+        BrI64GtS,
+        BrI64GtU,
+        BrI64LeS,
+        BrI64LeU,
+        BrI64GeS,
+        BrI64GeU,
+        BrF32Eq,
+        BrF32Ne,
+        BrF32Lt,
+        BrF32Gt,
+        BrF32Le,
+        BrF32Ge,
+        BrF64Eq,
+        BrF64Ne,
+        BrF64Lt,
+        BrF64Gt,
+        BrF64Le,
+        BrF64Ge,
+        BrI32EqImm,
+        BrI32NeImm,
+        BrI32LtSImm,
+        BrI32LtUImm,
+        BrI32GtSImm,
+        BrI32GtUImm,
+        BrI32LeSImm,
+        BrI32LeUImm,
+        BrI32GeSImm,
+        BrI32GeUImm,
+        BrI64EqImm,
+        BrI64NeImm,
+        BrI64LtSImm,
+        BrI64LtUImm,
+        BrI64GtSImm,
+        BrI64GtUImm,
+        BrI64LeSImm,
+        BrI64LeUImm,
+        BrI64GeSImm,
+        BrI64GeUImm
+    )
+}
+
+/// The compare-and-branch for a comparison `op` whose result is the branch condition:
+/// branching when it holds, or when it does not (`negate`). Float comparisons are not
+/// negated (NaN makes `!(a < b)` differ from `a >= b`).
+fn fuse_branch(op: &Op, negate: bool) -> Option<Op> {
+    macro_rules! fuse {
+        ($($cmp:ident => $br:ident / $nbr:ident),* ; $($cmpi:ident => $bri:ident / $nbri:ident),* ;
+         $($fcmp:ident => $fbr:ident),*) => {
+            match *op {
+                $(Op::$cmp { a, b, .. } => Some(if negate {
+                    Op::$nbr { a, b, cost: 0, offset: 0 }
+                } else {
+                    Op::$br { a, b, cost: 0, offset: 0 }
+                }),)*
+                $(Op::$cmpi { a, imm, .. } => {
+                    let imm = i16::try_from(imm).ok()?;
+                    Some(if negate {
+                        Op::$nbri { a, imm, cost: 0, offset: 0 }
+                    } else {
+                        Op::$bri { a, imm, cost: 0, offset: 0 }
+                    })
+                })*
+                $(Op::$fcmp { a, b, .. } if !negate => {
+                    Some(Op::$fbr { a, b, cost: 0, offset: 0 })
+                })*
+                Op::I32Eqz { s, .. } => Some(if negate {
+                    Op::BrNez { c: s, cost: 0, offset: 0 }
+                } else {
+                    Op::BrEqz { c: s, cost: 0, offset: 0 }
+                }),
+                Op::I64Eqz { s, .. } => Some(if negate {
+                    Op::BrNez64 { c: s, cost: 0, offset: 0 }
+                } else {
+                    Op::BrEqz64 { c: s, cost: 0, offset: 0 }
+                }),
+                _ => None,
+            }
+        };
+    }
+    fuse!(
+        I32Eq => BrI32Eq / BrI32Ne, I32Ne => BrI32Ne / BrI32Eq,
+        I32LtS => BrI32LtS / BrI32GeS, I32LtU => BrI32LtU / BrI32GeU,
+        I32GtS => BrI32GtS / BrI32LeS, I32GtU => BrI32GtU / BrI32LeU,
+        I32LeS => BrI32LeS / BrI32GtS, I32LeU => BrI32LeU / BrI32GtU,
+        I32GeS => BrI32GeS / BrI32LtS, I32GeU => BrI32GeU / BrI32LtU,
+        I64Eq => BrI64Eq / BrI64Ne, I64Ne => BrI64Ne / BrI64Eq,
+        I64LtS => BrI64LtS / BrI64GeS, I64LtU => BrI64LtU / BrI64GeU,
+        I64GtS => BrI64GtS / BrI64LeS, I64GtU => BrI64GtU / BrI64LeU,
+        I64LeS => BrI64LeS / BrI64GtS, I64LeU => BrI64LeU / BrI64GtU,
+        I64GeS => BrI64GeS / BrI64LtS, I64GeU => BrI64GeU / BrI64LtU;
+        I32EqImm => BrI32EqImm / BrI32NeImm, I32NeImm => BrI32NeImm / BrI32EqImm,
+        I32LtSImm => BrI32LtSImm / BrI32GeSImm, I32LtUImm => BrI32LtUImm / BrI32GeUImm,
+        I32GtSImm => BrI32GtSImm / BrI32LeSImm, I32GtUImm => BrI32GtUImm / BrI32LeUImm,
+        I32LeSImm => BrI32LeSImm / BrI32GtSImm, I32LeUImm => BrI32LeUImm / BrI32GtUImm,
+        I32GeSImm => BrI32GeSImm / BrI32LtSImm, I32GeUImm => BrI32GeUImm / BrI32LtUImm,
+        I64EqImm => BrI64EqImm / BrI64NeImm, I64NeImm => BrI64NeImm / BrI64EqImm,
+        I64LtSImm => BrI64LtSImm / BrI64GeSImm, I64LtUImm => BrI64LtUImm / BrI64GeUImm,
+        I64GtSImm => BrI64GtSImm / BrI64LeSImm, I64GtUImm => BrI64GtUImm / BrI64LeUImm,
+        I64LeSImm => BrI64LeSImm / BrI64GtSImm, I64LeUImm => BrI64LeUImm / BrI64GtUImm,
+        I64GeSImm => BrI64GeSImm / BrI64LtSImm, I64GeUImm => BrI64GeUImm / BrI64LtUImm;
+        F32Eq => BrF32Eq, F32Ne => BrF32Ne, F32Lt => BrF32Lt, F32Gt => BrF32Gt,
+        F32Le => BrF32Le, F32Ge => BrF32Ge, F64Eq => BrF64Eq, F64Ne => BrF64Ne,
+        F64Lt => BrF64Lt, F64Gt => BrF64Gt, F64Le => BrF64Le, F64Ge => BrF64Ge
+    )
 }

@@ -79,6 +79,7 @@ impl Backend for LocalBackend {
 
     fn instantiate(&mut self, bytes: &[u8]) -> Result<InstanceId, Error> {
         let module = Module::new(&self.config, bytes).map_err(|e| Error::Compile(e.to_string()))?;
+        let module = std::sync::Arc::new(module);
         let imports = module
             .imports()
             .map(|(module, name, _)| self.resolve(module, name))

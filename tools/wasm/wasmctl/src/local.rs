@@ -58,7 +58,7 @@ enum Entry {
 
 /// A link group: the store its instances share, and what they can import.
 struct Group {
-    store: Store<()>,
+    store: Store<(), Rc<Module>>,
     /// Instances whose exports REGISTER made importable, by module name.
     registered: BTreeMap<String, InstanceAddr>,
     /// The exports of the `spectest` host module, once an instance has imported from it.
@@ -106,7 +106,9 @@ impl Group {
 }
 
 /// Adds the objects of the `spectest` host module to `store`.
-fn add_spectest(store: &mut Store<()>) -> Result<BTreeMap<&'static str, Extern>, EngineError> {
+fn add_spectest(
+    store: &mut Store<(), Rc<Module>>,
+) -> Result<BTreeMap<&'static str, Extern>, EngineError> {
     let mut exports = BTreeMap::new();
     for (name, params) in spectest::FUNCS {
         let ty = FuncType::new(params.iter().map(|&t| engine_type(t)), [])?;
@@ -680,14 +682,9 @@ fn kind(entry: &Entry) -> HandleKind {
     }
 }
 
-/// The size of an instance's exported memory (the engine shows no other), in pages.
-fn memory_pages(store: &Store<()>, instance: InstanceAddr) -> u32 {
-    store
-        .exports(instance)
-        .find_map(|(_, e)| e.memory())
-        .and_then(|m| store.memory_data(m))
-        .map(|data| (data.len() / 65536) as u32)
-        .unwrap_or(0)
+/// The size of an instance's memory, exported or not, in pages.
+fn memory_pages(store: &Store<(), Rc<Module>>, instance: InstanceAddr) -> u32 {
+    store.instance_memory_pages(instance)
 }
 
 fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {
@@ -964,12 +961,12 @@ mod tests {
         .unwrap();
         let (status, message) = instantiate(&mut local, wrong, a).unwrap_err();
         assert_eq!(status, Status::LinkError);
-        assert_eq!(message, "incompatible import type");
+        assert_eq!(message, "incompatible import type for A.inc");
         let wrong = load(&mut local, r#"(module (import "A" "g" (memory 1)))"#).unwrap();
         let (status, message) = instantiate(&mut local, wrong, a).unwrap_err();
         assert_eq!(
             (status, message.as_str()),
-            (Status::LinkError, "incompatible import type")
+            (Status::LinkError, "incompatible import type for A.g")
         );
 
         // Registering a name again replaces it: c has no "mem".
@@ -1034,7 +1031,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             instantiate(&mut local, wrong, 0),
-            Err((Status::LinkError, "incompatible import type".to_string()))
+            Err((
+                Status::LinkError,
+                "incompatible import type for spectest.print_i32".to_string()
+            ))
         );
         let unknown = load(&mut local, r#"(module (import "spectest" "nope" (func)))"#).unwrap();
         let (status, message) = instantiate(&mut local, unknown, 0).unwrap_err();

@@ -304,7 +304,8 @@ fn verbose_traces_the_protocol() {
         "-> LOAD_BEGIN total_size=",
         "-> LOAD_END",
         "-> INVOKE instance=2 \"add\" (i32 2, i32 3)",
-        "<- OK  fuel 0, results (i32 5)",
+        // Fuel counts work: `i32.add` and the return.
+        "<- OK  fuel 2, results (i32 5)",
         "-> UNLOAD handle=1 cascade",
     ] {
         assert!(trace.contains(line), "{line:?} not in\n{trace}");

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
     if module.imports().next().is_some() {
         return;
     }
+    let module = std::sync::Arc::new(module);
     let mut store = Store::new(config, ());
     let Ok(instance) = store.instantiate(&module, &[]) else {
         return;
