@@ -541,7 +541,15 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
             self.uncharge(bytes);
             return Err(Error::OutOfMemory);
         }
-        data.resize(bytes, 0);
+        // Zeroing a large memory takes a while: in steps, with the interrupt hook between.
+        while data.len() < bytes {
+            let step = (bytes - data.len()).min(crate::exec::BULK_STEP_BYTES * 16);
+            data.resize(data.len() + step, 0);
+            if let Err(e) = self.interrupt_check() {
+                self.uncharge(bytes);
+                return Err(e);
+            }
+        }
         self.memories.reserve_free()?;
         self.memories.insert(MemoryInst {
             data,

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The engine's bounds under attack: modules written to make it work, wait or allocate
+//! without limit. Each test shows the bound holds (fuel, interrupt intervals, budgets, caps),
+//! with generous time limits so that a loaded machine does not make them flaky.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasm_engine::{Config, Error, InterruptHook, Module, Store, TrapKind, Value};
+
+fn module(config: &Config, wat: &str) -> Arc<Module> {
+    let bytes = wat::parse_str(wat).expect("test module must parse");
+    Arc::new(Module::new(config, &bytes).expect("test module must load"))
+}
+
+fn run(config: Config, wat: &str, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let m = module(&config, wat);
+    let mut store = Store::new(config, ());
+    let instance = store.instantiate(&m, &[])?;
+    let f = store
+        .get_export(instance, func)
+        .and_then(|e| e.func())
+        .expect("export");
+    store.invoke(f, args)
+}
+
+fn trap_kind(r: Result<Vec<Value>, Error>) -> TrapKind {
+    match r {
+        Err(Error::Trap(t)) => t.kind,
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+/// Counts its calls and stops the run after `stop_after` of them.
+struct CountingHook {
+    calls: Arc<AtomicU64>,
+    stop_after: u64,
+}
+
+impl InterruptHook for CountingHook {
+    fn check(&mut self) -> Result<(), TrapKind> {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= self.stop_after {
+            return Err(TrapKind::Interrupted);
+        }
+        Ok(())
+    }
+}
+
+/// One 1 GiB `memory.fill` after another, straight-line: with little fuel, the first one
+/// traps at once instead of filling anything big.
+#[test]
+fn straight_line_fills_pay_fuel() {
+    let mut body = String::new();
+    for _ in 0..64 {
+        body.push_str("(memory.fill (i32.const 0) (i32.const 1) (i32.const 0x40000000))\n");
+    }
+    let wat = format!("(module (memory 16384) (func (export \"f\") {body}))");
+    let config = Config {
+        fuel: Some(1000),
+        ..Config::default()
+    };
+    // Instantiation zeroes the 1 GiB memory; the fills themselves must not run.
+    let start = Instant::now();
+    assert_eq!(trap_kind(run(config, &wat, "f", &[])), TrapKind::OutOfFuel);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// The interrupt hook runs at least every `interrupt_interval` units of fuel during a bulk
+/// operation, so a fatal signal stops it within a bounded time.
+#[test]
+fn bulk_operations_let_the_hook_run() {
+    let wat = r#"(module (memory 4096)
+        (func (export "f") (memory.fill (i32.const 0) (i32.const 7) (i32.const 0x10000000))))"#;
+    let config = Config::default();
+    let m = module(&config, wat);
+    let calls = Arc::new(AtomicU64::new(0));
+    let mut store = Store::new(config.clone(), ());
+    store.set_interrupt_hook(Box::new(CountingHook {
+        calls: calls.clone(),
+        stop_after: u64::MAX,
+    }));
+    let instance = store.instantiate(&m, &[]).unwrap();
+    let f = store
+        .get_export(instance, "f")
+        .and_then(|e| e.func())
+        .unwrap();
+    store.invoke(f, &[]).unwrap();
+    // 256 MiB at 64 bytes per unit is 4 Mi units: at least 64 hook calls at 65 536 per slice.
+    let expected = (256u64 << 20) / 64 / u64::from(config.interrupt_interval);
+    assert!(
+        calls.load(Ordering::Relaxed) >= expected,
+        "{calls:?} < {expected}"
+    );
+
+    // And an interrupt ends it.
+    let calls = Arc::new(AtomicU64::new(0));
+    let mut store = Store::new(config, ());
+    let instance = store.instantiate(&m, &[]).unwrap();
+    store.set_interrupt_hook(Box::new(CountingHook {
+        calls: calls.clone(),
+        stop_after: 3,
+    }));
+    let f = store
+        .get_export(instance, "f")
+        .and_then(|e| e.func())
+        .unwrap();
+    assert_eq!(trap_kind(store.invoke(f, &[])), TrapKind::Interrupted);
+    assert_eq!(calls.load(Ordering::Relaxed), 3);
+}
+
+/// Straight-line code without calls or loops pays for itself: 100 000 additions cost about
+/// 100 000 units of fuel.
+#[test]
+fn straight_line_code_pays_fuel() {
+    let mut body = String::from("(local i32)");
+    for _ in 0..100_000 {
+        body.push_str("(local.set 0 (i32.add (local.get 0) (i32.const 1)))");
+    }
+    let wat = format!("(module (func (export \"f\") (result i32) {body} (local.get 0)))");
+    let config = Config {
+        fuel: Some(50_000),
+        ..Config::default()
+    };
+    assert_eq!(trap_kind(run(config, &wat, "f", &[])), TrapKind::OutOfFuel);
+    let config = Config {
+        fuel: Some(200_000),
+        ..Config::default()
+    };
+    assert_eq!(run(config, &wat, "f", &[]).unwrap(), [Value::I32(100_000)]);
+}
+
+/// An endless loop runs out of fuel; a loop of calls too; both in proportion to their work.
+#[test]
+fn loops_and_calls_pay_fuel() {
+    let wat = r#"(module
+        (func $g (result i32) (i32.const 1))
+        (func (export "spin") (loop (br 0)))
+        (func (export "calls") (loop (drop (call $g)) (br 0))))"#;
+    for f in ["spin", "calls"] {
+        let config = Config {
+            fuel: Some(1_000_000),
+            ..Config::default()
+        };
+        let start = Instant::now();
+        assert_eq!(trap_kind(run(config, wat, f, &[])), TrapKind::OutOfFuel);
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+}
+
+/// A start function gets the configured fuel, not unlimited fuel.
+#[test]
+fn start_functions_pay_fuel() {
+    let wat = r#"(module (func $s (loop (br 0))) (start $s))"#;
+    let config = Config {
+        fuel: Some(10_000),
+        ..Config::default()
+    };
+    let m = module(&config, wat);
+    let mut store = Store::new(config, ());
+    match store.instantiate(&m, &[]) {
+        Err(Error::Trap(t)) => assert_eq!(t.kind, TrapKind::OutOfFuel),
+        other => panic!("expected out of fuel, got {other:?}"),
+    }
+}
+
+/// A `br_table` with a million targets carrying a thousand values each is refused quickly
+/// (its validation alone would take minutes).
+#[test]
+fn huge_br_tables_are_refused() {
+    // Built in binary form: the text format would take long to parse.
+    let arity = 1000u32;
+    let targets = 1_000_000u32;
+    let mut body = Vec::new();
+    body.push(0); // no locals
+                  // (block (type 0) ... (br_table 0 0 ... 0 (local?)))
+    body.extend([0x02, 0x00]); // block with type index 0: [] -> [i32; arity]
+    for _ in 0..arity {
+        body.extend([0x41, 0x00]); // i32.const 0
+    }
+    body.extend([0x41, 0x00]); // the index
+    body.push(0x0e);
+    leb(&mut body, targets);
+    for _ in 0..targets {
+        body.push(0x00);
+    }
+    body.push(0x00); // default
+    body.push(0x0b); // end block
+    for _ in 0..arity {
+        body.push(0x1a); // drop
+    }
+    body.push(0x0b); // end function
+    let mut types = Vec::new();
+    types.push(2); // two types
+    types.push(0x60);
+    leb(&mut types, 0);
+    leb(&mut types, arity);
+    types.extend(std::iter::repeat_n(0x7f, arity as usize));
+    types.extend([0x60, 0, 0]);
+    let mut code = Vec::new();
+    code.push(1);
+    leb(&mut code, body.len() as u32);
+    code.extend(&body);
+    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+    section(&mut bytes, 1, &types);
+    section(&mut bytes, 3, &[1, 1]);
+    section(&mut bytes, 10, &code);
+    let start = Instant::now();
+    match Module::new(&Config::default(), &bytes) {
+        Err(Error::Limit(message)) => assert!(message.contains("br_table"), "{message}"),
+        Err(other) => panic!("expected the br_table limit, got {other}"),
+        Ok(_) => panic!("accepted"),
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+fn leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
+    out.push(id);
+    leb(out, content.len() as u32);
+    out.extend(content);
+}
+
+/// 100 000 functions of distinct types instantiate in well under seconds (types are interned
+/// by hash, not by a linear search).
+#[test]
+fn many_distinct_types_instantiate_quickly() {
+    let n = 100_000u32;
+    let mut types = Vec::new();
+    leb(&mut types, n);
+    for i in 0..n {
+        // (func (param i32 ... i64 ...)): the parameter list spells `i` in binary.
+        types.push(0x60);
+        let bits = 32 - i.leading_zeros();
+        leb(&mut types, bits + 1);
+        types.push(0x7e);
+        for b in 0..bits {
+            types.push(if i >> b & 1 == 1 { 0x7f } else { 0x7d });
+        }
+        leb(&mut types, 0);
+    }
+    let mut funcs = Vec::new();
+    leb(&mut funcs, n);
+    for i in 0..n {
+        leb(&mut funcs, i);
+    }
+    let mut code = Vec::new();
+    leb(&mut code, n);
+    for _ in 0..n {
+        code.extend([2, 0, 0x0b]);
+    }
+    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+    section(&mut bytes, 1, &types);
+    section(&mut bytes, 3, &funcs);
+    section(&mut bytes, 10, &code);
+    let config = Config::default();
+    let m = Arc::new(Module::new(&config, &bytes).unwrap());
+    let start = Instant::now();
+    let mut store = Store::new(config, ());
+    store.instantiate(&m, &[]).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// Growing memory one page at a time to its limit is linear: capacity doubles, so the
+/// contents move O(log n) times, not n times.
+#[test]
+fn growing_page_by_page_is_linear() {
+    let wat = r#"(module (memory 0 8192)
+        (func (export "grow") (result i32) (local i32)
+          (loop (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1))
+                  (then (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br 1))))
+          (local.get 0)))"#;
+    let start = Instant::now();
+    assert_eq!(
+        run(Config::default(), wat, "grow", &[]).unwrap(),
+        [Value::I32(8192)]
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// A hundred tables of a million elements each exceed the instance's element limit and fail
+/// cleanly, before anything big is allocated.
+#[test]
+fn many_big_tables_fail_with_the_limit() {
+    let mut tables = String::new();
+    for _ in 0..100 {
+        tables.push_str("(table 1000000 funcref)");
+    }
+    let wat = format!("(module {tables})");
+    let config = Config::default();
+    let m = module(&config, &wat);
+    let mut store = Store::new(config, ());
+    match store.instantiate(&m, &[]) {
+        Err(Error::Limit(message)) => assert!(message.contains("elements"), "{message}"),
+        other => panic!("expected a limit error, got {other:?}"),
+    }
+    assert_eq!(store.bytes_used(), 0);
+}
+
+/// The instance budget covers memories: two 600 MiB memories in one module do not fit the
+/// default 1 GiB + 64 MiB.
+#[test]
+fn the_instance_budget_covers_memories() {
+    let config = Config::default();
+    // One memory per module in WebAssembly 2.0: link two instances' worth through a budget
+    // of the store instead.
+    let small = Config {
+        max_store_bytes: 700 << 20,
+        ..Config::default()
+    };
+    let m = module(&config, "(module (memory 9600))");
+    let mut store = Store::new(small, ());
+    store.instantiate(&m, &[]).unwrap();
+    match store.instantiate(&m, &[]) {
+        Err(Error::Limit(message)) => assert!(message.contains("budget"), "{message}"),
+        other => panic!("expected the store's budget, got {other:?}"),
+    }
+}
+
+/// Failed instantiations in a shared store leave its memory where it was, once collected:
+/// those that fail before running anything at once, those that fail half-way when nothing
+/// reaches them any more (a failed instance whose functions an element segment put into an
+/// imported table stays while the table holds them, as the specification wants).
+#[test]
+fn failed_instantiations_leave_nothing_behind() {
+    let config = Config {
+        fuel: Some(100_000),
+        ..Config::default()
+    };
+    let base = module(
+        &config,
+        r#"(module (table (export "tab") 10 funcref) (func (export "nop")))"#,
+    );
+    let mut store = Store::new(config.clone(), ());
+    let root = store.instantiate(&base, &[]).unwrap();
+    let tab = store.get_export(root, "tab").unwrap();
+    // The stacks, made by the first invocation, stay for the next ones.
+    let nop = store
+        .get_export(root, "nop")
+        .and_then(|e| e.func())
+        .unwrap();
+    store.invoke(nop, &[]).unwrap();
+    let before = store.bytes_used();
+    // 100 MiB of memory, then a start function that traps after the element segment put $f
+    // into the imported table.
+    let trapping = module(
+        &config,
+        r#"(module (import "m" "tab" (table 10 funcref)) (memory 1600)
+             (func $f) (elem (i32.const 0) $f)
+             (func $s unreachable) (start $s))"#,
+    );
+    // 100 MiB of memory, then an out-of-bounds data segment.
+    let out_of_bounds = module(
+        &config,
+        r#"(module (memory 1600) (data (i32.const 0x7fffffff) "x"))"#,
+    );
+    // An import that is not given: fails before allocating.
+    let unlinked = module(
+        &config,
+        r#"(module (import "m" "nope" (func)) (memory 1600))"#,
+    );
+    for _ in 0..10 {
+        let used = store.bytes_used();
+        assert!(matches!(
+            store.instantiate(&unlinked, &[tab]),
+            Err(Error::Link(_))
+        ));
+        assert_eq!(store.bytes_used(), used);
+        assert!(matches!(
+            store.instantiate(&out_of_bounds, &[]),
+            Err(Error::Trap(_))
+        ));
+        assert!(matches!(
+            store.instantiate(&trapping, &[tab]),
+            Err(Error::Trap(_))
+        ));
+    }
+    assert!(store.bytes_used() > before + (1 << 30));
+    // The out-of-bounds ones go; the trapping ones are still in the table (only the last's
+    // function is, the others were overwritten, so all but one go).
+    assert_eq!(store.collect(&[root]).unwrap(), 19);
+    assert!(store.bytes_used() > before);
+    // Clear the table: now the last one goes too.
+    let clear = module(
+        &config,
+        r#"(module (import "m" "tab" (table 10 funcref))
+             (func (export "clear") (table.fill 0 (i32.const 0) (ref.null func) (i32.const 10))))"#,
+    );
+    let c = store.instantiate(&clear, &[tab]).unwrap();
+    let f = store.get_export(c, "clear").and_then(|e| e.func()).unwrap();
+    store.invoke(f, &[]).unwrap();
+    assert_eq!(
+        store.collect(&[root]).unwrap(),
+        2,
+        "the last failed one and the clearer"
+    );
+    assert_eq!(store.bytes_used(), before);
+}
+
+/// A hostile module cannot make instantiation allocate its memory twice: the minimum is
+/// checked against the limit first.
+#[test]
+fn memory_above_the_limit_is_refused() {
+    let config = Config {
+        max_memory_pages: 16,
+        ..Config::default()
+    };
+    let m = module(&Config::default(), "(module (memory 17))");
+    let mut store = Store::new(config, ());
+    assert!(matches!(store.instantiate(&m, &[]), Err(Error::Limit(_))));
+    assert_eq!(store.bytes_used(), 0);
+}
