@@ -52,7 +52,7 @@ series_git() {
 	GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email \
 	GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
 	GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
-		git -c commit.gpgsign=false -c gc.auto=0 "$@"
+		git -c commit.gpgsign=false -c gc.auto=0 -c core.abbrev=12 "$@"
 }
 
 BUILD_DIR=${BUILD_DIR:-$CACHE/build}

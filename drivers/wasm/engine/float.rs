@@ -232,7 +232,7 @@ const SQRT_GUESS: [u16; 192] = {
         let mut lo: u64 = 0;
         // Binary search for the integer square root.
         while lo < r {
-            let mid = (lo + r + 1) / 2;
+            let mid = (lo + r).div_ceil(2);
             if mid * mid <= n {
                 lo = mid;
             } else {

@@ -187,14 +187,10 @@ fn huge_br_tables_are_refused() {
     body.extend([0x41, 0x00]); // the index
     body.push(0x0e);
     leb(&mut body, targets);
-    for _ in 0..targets {
-        body.push(0x00);
-    }
-    body.push(0x00); // default
+    // Every target and the default: label 0.
+    body.extend(std::iter::repeat_n(0x00, targets as usize + 1));
     body.push(0x0b); // end block
-    for _ in 0..arity {
-        body.push(0x1a); // drop
-    }
+    body.extend(std::iter::repeat_n(0x1a, arity as usize)); // drop
     body.push(0x0b); // end function
     let mut types = Vec::new();
     types.push(2); // two types
