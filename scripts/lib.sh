@@ -6,6 +6,8 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasm-kernel}
 TOOLS_DIR=$CACHE/tools
+# Cargo's outputs, as the Makefile sets them (for scripts run on their own).
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-target}
 BINDGEN_VERSION=0.71.1
 BINDGEN=$TOOLS_DIR/bin/bindgen
 CARGO_FUZZ_VERSION=0.13.2

@@ -41,7 +41,7 @@ fi
 # bindgen from crates.io, pinned, in our own cache (not ~/.cargo/bin).
 if [[ ! -x $BINDGEN ]] || ! "$BINDGEN" --version | grep -q " $BINDGEN_VERSION\$"; then
 	log "cargo: installing bindgen-cli $BINDGEN_VERSION into $TOOLS_DIR"
-	LIBCLANG_PATH=$LIBCLANG_PATH "$HOST_CARGO" install --quiet --locked \
+	LIBCLANG_PATH=$LIBCLANG_PATH env -u CARGO_TARGET_DIR "$HOST_CARGO" install --quiet --locked \
 		--root "$TOOLS_DIR" bindgen-cli --version "$BINDGEN_VERSION"
 else
 	log "cargo: bindgen-cli $BINDGEN_VERSION present"
@@ -50,7 +50,7 @@ fi
 # cargo-fuzz for the bounded fuzz runs of make check, pinned, same place.
 if [[ ! -x $CARGO_FUZZ ]] || ! "$CARGO_FUZZ" --version | grep -q " $CARGO_FUZZ_VERSION\$"; then
 	log "cargo: installing cargo-fuzz $CARGO_FUZZ_VERSION into $TOOLS_DIR"
-	"$HOST_CARGO" install --quiet --locked --root "$TOOLS_DIR" cargo-fuzz \
+	env -u CARGO_TARGET_DIR "$HOST_CARGO" install --quiet --locked --root "$TOOLS_DIR" cargo-fuzz \
 		--version "$CARGO_FUZZ_VERSION"
 else
 	log "cargo: cargo-fuzz $CARGO_FUZZ_VERSION present"

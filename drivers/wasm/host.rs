@@ -1,32 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the kernel gives the engine: the interrupt hook and the host modules that imports
-//! are resolved against.
+//! The host modules that imports are resolved against.
 
 use crate::protocol::{spectest, Value as ProtoValue};
 use crate::wire::engine_type;
-use kernel::{prelude::*, task};
+use kernel::prelude::*;
 use wasm_engine::{
-    Error, Extern, FuncType, GlobalType, InterruptHook, Limits, MemoryType, ModuleRef, Store,
-    TableType, TrapKind, ValType, Value,
+    Error, Extern, FuncType, GlobalType, Limits, MemoryType, ModuleRef, Store, TableType, ValType,
+    Value,
 };
-
-/// Makes long runs yield the CPU and stops them when the calling task is being killed.
-///
-/// Invocations run in the context of the `wasmctl` process that sent the request, so a
-/// `SIGKILL`, or a `SIGINT` (Ctrl-C) that the process does not handle, is a fatal signal
-/// pending on `current`.
-pub(crate) struct KernelHook;
-
-impl InterruptHook for KernelHook {
-    fn check(&mut self) -> core::result::Result<(), TrapKind> {
-        task::cond_resched();
-        if current!().fatal_signal_pending() {
-            return Err(TrapKind::Interrupted);
-        }
-        Ok(())
-    }
-}
 
 /// The name of the conformance-testing host module.
 pub(crate) const SPECTEST: &str = spectest::MODULE;

@@ -53,7 +53,7 @@ use core::fmt;
 
 /// The version of the protocol this file defines. Any change to a layout or a code bumps it;
 /// peers of different versions refuse each other's messages (see [`Status::UnsupportedVersion`]).
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// The first four bytes of every request and reply: `"WASM"`.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"WASM");
@@ -120,7 +120,7 @@ const EXPORT_ENTRY_HEADER_LEN: usize = 8;
 const VERSION_BODY_LEN: usize = 36;
 const MODULE_BODY_LEN: usize = 20;
 const INSTANCE_BODY_LEN: usize = 20;
-const STATS_BODY_LEN: usize = 96;
+const STATS_BODY_LEN: usize = 104;
 const TRAP_BODY_LEN: usize = 14;
 const UNLOAD_CASCADE: u32 = 1;
 const LIST_MORE: u16 = 1;
@@ -261,9 +261,10 @@ impl Command {
     }
 
     /// Whether the sender needs `CAP_SYS_ADMIN` in the initial user namespace. Every command
-    /// but [`Command::Version`] and [`Command::Stats`] does.
+    /// but [`Command::Version`] does: even the counters of [`Command::Stats`] would tell
+    /// others about the privileged users' programs.
     pub fn needs_privilege(self) -> bool {
-        !matches!(self, Self::Version | Self::Stats)
+        !matches!(self, Self::Version)
     }
 
     /// The command's name, as the documentation spells it.
@@ -1373,10 +1374,13 @@ pub struct Stats {
     pub fuel_used: u64,
     /// Requests refused with [`Status::PermissionDenied`].
     pub denied: u64,
+    /// Bytes of kernel memory the runtime holds for its users now: uploads, translated
+    /// code and the link groups' stores (memories, tables, globals, stacks).
+    pub kernel_bytes: u64,
 }
 
 impl Stats {
-    fn fields(&self) -> [u64; 12] {
+    fn fields(&self) -> [u64; 13] {
         [
             self.modules,
             self.instances,
@@ -1390,6 +1394,7 @@ impl Stats {
             self.traps,
             self.fuel_used,
             self.denied,
+            self.kernel_bytes,
         ]
     }
 
@@ -1407,6 +1412,7 @@ impl Stats {
             traps: r.u64()?,
             fuel_used: r.u64()?,
             denied: r.u64()?,
+            kernel_bytes: r.u64()?,
         })
     }
 }
@@ -2489,7 +2495,7 @@ mod tests {
             .into_iter()
             .filter(|c| !c.needs_privilege())
             .collect();
-        assert_eq!(free, [Command::Version, Command::Stats]);
+        assert_eq!(free, [Command::Version]);
     }
 
     #[test]
@@ -2564,7 +2570,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 1, 0, 3, 0, // header
+                b'W', b'A', b'S', b'M', 2, 0, 3, 0, // header
                 2, 1, 0, 0, 0, 0, 0, 0, // handle
                 4, 3, 0, 0, // offset
                 2, 0, 0, 0, // length
@@ -2579,7 +2585,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 1, 0, 6, 0, // header
+                b'W', b'A', b'S', b'M', 2, 0, 6, 0, // header
                 9, 0, 0, 0, 0, 0, 0, 0, // instance
                 1, 0, 1, 0, // name length, argument count
                 b'f', 0x7e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -2595,7 +2601,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 1, 0, 5, 0, // header
+                b'W', b'A', b'S', b'M', 2, 0, 5, 0, // header
                 3, 0, 0, 0, 0, 0, 0, 0, // module
                 0, 0, 0, 0, 0, 0, 0, 0, // fuel
                 0, 0, 0, 0, // max_memory_pages
@@ -2609,7 +2615,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 1, 0, 11, 0, // header
+                b'W', b'A', b'S', b'M', 2, 0, 11, 0, // header
                 9, 0, 0, 0, 0, 0, 0, 0, // instance
                 1, 0, b'M', // name
             ]
@@ -2621,7 +2627,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 1, 0, 12, 0, // header
+                b'W', b'A', b'S', b'M', 2, 0, 12, 0, // header
                 9, 0, 0, 0, 0, 0, 0, 0, // instance
                 1, 0, b'g', // name
             ]
@@ -2705,10 +2711,10 @@ mod tests {
         assert_eq!(decode(&header), ProtoError::BadMagic);
         assert_eq!(raw_command(&header), 0);
         let mut header = encode(&Request::Version);
-        header[4] = 2;
-        assert_eq!(decode(&header), ProtoError::UnsupportedVersion(2));
+        header[4] = 1;
+        assert_eq!(decode(&header), ProtoError::UnsupportedVersion(1));
         assert_eq!(
-            ProtoError::UnsupportedVersion(2).status(),
+            ProtoError::UnsupportedVersion(1).status(),
             Status::UnsupportedVersion
         );
         let mut header = encode(&Request::Version);
@@ -3384,7 +3390,7 @@ mod tests {
         assert_eq!(
             w.finish().unwrap(),
             [
-                b'W', b'A', b'S', b'M', 1, 0, 2, 0, // magic, version, command
+                b'W', b'A', b'S', b'M', 2, 0, 2, 0, // magic, version, command
                 0, 0, 2, 0, 8, 0, 0, 0, // status, message length, body length
                 2, 1, 0, 0, 0, 0, 0, 0, // handle
                 b'h', b'i',
@@ -3761,7 +3767,7 @@ mod tests {
                 name: "add"
             }),
             [
-                0x57, 0x41, 0x53, 0x4d, 0x01, 0x00, 0x02, 0x00, //
+                0x57, 0x41, 0x53, 0x4d, 0x02, 0x00, 0x02, 0x00, //
                 0x29, 0x00, 0x00, 0x00, //
                 0x03, 0x00, 0x61, 0x64, 0x64,
             ]
@@ -3772,7 +3778,7 @@ mod tests {
         assert_eq!(
             w.finish().unwrap(),
             [
-                0x57, 0x41, 0x53, 0x4d, 0x01, 0x00, 0x06, 0x00, //
+                0x57, 0x41, 0x53, 0x4d, 0x02, 0x00, 0x06, 0x00, //
                 0x00, 0x00, 0x00, 0x00, 0x13, 0x00, 0x00, 0x00, //
                 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
                 0x01, 0x00, //
@@ -3790,7 +3796,7 @@ mod tests {
         assert_eq!(
             reply[..16],
             [
-                0x57, 0x41, 0x53, 0x4d, 0x01, 0x00, 0x02, 0x00, //
+                0x57, 0x41, 0x53, 0x4d, 0x02, 0x00, 0x02, 0x00, //
                 0x01, 0x00, 0x16, 0x00, 0x00, 0x00, 0x00, 0x00,
             ]
         );

@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The connector service: the registry of uploads, modules and instances, and the handler
-//! of the protocol defined in [`crate::protocol`].
+//! The connector service: the handler of the protocol defined in [`crate::protocol`].
 //!
-//! Concurrency: the registry is one mutex-protected table of handles, held only to look
-//! entries up and change the table, never while wasm runs. Modules and instances are
-//! reference counted, so unloading one while another client invokes it only drops the
-//! table's reference; the invocation finishes on its own. The instances that link to each
-//! other share a [`Group`] (one engine store), whose mutex serialises their invocations.
+//! Requests run in the context of the task that sent them. The registry ([`crate::registry`])
+//! is locked only briefly; wasm runs under its link group's lock ([`crate::group`]), which no
+//! request ever waits for: a request for a group that is busy gets `BUSY`.
 
-use crate::host::{KernelHook, Spectest, SPECTEST};
+use crate::group::{Busy, Group, GroupLimits, GroupState, KernelHook, STORE_BYTES};
+use crate::host::{Spectest, SPECTEST};
 use crate::protocol::{
     Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError, ReplyWriter,
-    Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_PAYLOAD_LEN,
+    Request, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN, MAX_PAYLOAD_LEN,
     VERSION_FLAG_PRIVILEGED,
 };
+use crate::registry::{Entry, LoadedInstance, LoadedModule, ModuleHandle, Registry, Upload};
 use crate::wire::{engine_error, from_wire, to_wire, wire_type};
 use core::fmt::Write;
 use kernel::{
@@ -27,9 +26,9 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc, Mutex,
     },
-    time::{Instant, Monotonic},
+    time::Instant,
 };
-use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, InstanceAddr, Module, Store};
+use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module};
 
 /// Limits of the service, from the module parameters.
 #[derive(Clone, Copy)]
@@ -42,6 +41,9 @@ pub(crate) struct Limits {
     pub(crate) default_fuel: u64,
     /// Most handles (uploads, modules and instances) at once.
     pub(crate) max_handles: usize,
+    /// Most bytes a link group (its instances' memories, tables, globals and stacks) may
+    /// hold.
+    pub(crate) max_group_bytes: usize,
 }
 
 /// Uploads in progress at once; an upload idle for [`UPLOAD_IDLE_MS`] is dropped when a new
@@ -49,135 +51,11 @@ pub(crate) struct Limits {
 const MAX_UPLOADS: usize = 16;
 const UPLOAD_IDLE_MS: i64 = 30_000;
 
-struct Upload {
-    name: KVec<u8>,
-    total: u32,
-    data: KVVec<u8>,
-    last_activity: Instant<Monotonic>,
-}
+/// The first allocation for an upload's data; it grows geometrically as chunks arrive.
+const UPLOAD_INITIAL_BYTES: usize = 64 * 1024;
 
-struct LoadedModule {
-    name: KVec<u8>,
-    size: u32,
-    module: Module,
-}
-
-/// A shared handle to a loaded module: what the engine's stores keep of it, so that every
-/// instance of a module runs the same translated code.
-#[derive(Clone)]
-struct ModuleHandle(Arc<LoadedModule>);
-
-impl core::ops::Deref for ModuleHandle {
-    type Target = Module;
-
-    fn deref(&self) -> &Module {
-        &self.0.module
-    }
-}
-
-/// Instances linked to each other: one engine store.
-#[pin_data]
-struct Group {
-    #[pin]
-    state: Mutex<GroupState>,
-}
-
-struct GroupState {
-    store: Store<(), ModuleHandle>,
-    /// Names under which instances of the group are importable (REGISTER).
-    registered: KVec<(KVec<u8>, InstanceAddr)>,
-    spectest: Option<Spectest>,
-}
-
-struct LoadedInstance {
-    module: u64,
-    code: Arc<LoadedModule>,
-    group: Arc<Group>,
-    addr: InstanceAddr,
-    /// Fuel of each invocation, `None` for unlimited.
-    fuel: Option<u64>,
-    calls: Atomic<u64>,
-    fuel_used: Atomic<u64>,
-    memory_pages: Atomic<u32>,
-}
-
-enum Entry {
-    Upload(Upload),
-    Module(Arc<LoadedModule>),
-    Instance(Arc<LoadedInstance>),
-}
-
-struct Registry {
-    next_handle: u64,
-    /// Sorted by handle: handles only grow and are appended.
-    entries: KVec<(u64, Entry)>,
-    /// Handles tied to a client's socket (TRANSIENT), with its port id.
-    transient: KVec<(u64, u32)>,
-    stats: Stats,
-}
-
-impl Registry {
-    fn find(&self, handle: u64) -> Option<&Entry> {
-        let i = self
-            .entries
-            .binary_search_by_key(&handle, |(h, _)| *h)
-            .ok()?;
-        self.entries.get(i).map(|(_, e)| e)
-    }
-
-    fn find_mut(&mut self, handle: u64) -> Option<&mut Entry> {
-        let i = self
-            .entries
-            .binary_search_by_key(&handle, |(h, _)| *h)
-            .ok()?;
-        self.entries.get_mut(i).map(|(_, e)| e)
-    }
-
-    fn remove(&mut self, handle: u64) -> Option<Entry> {
-        let i = self
-            .entries
-            .binary_search_by_key(&handle, |(h, _)| *h)
-            .ok()?;
-        self.transient.retain(|(h, _)| *h != handle);
-        self.entries.remove(i).ok().map(|(_, e)| e)
-    }
-
-    /// Removes `handle` and, for a module, its instances, moving them to `dropped` so that
-    /// the caller frees them after releasing the lock.
-    fn remove_cascade(&mut self, handle: u64, dropped: &mut KVec<Entry>) -> Result<(), AllocError> {
-        let instances = self
-            .entries
-            .iter()
-            .filter(|(_, e)| matches!(e, Entry::Instance(i) if i.module == handle))
-            .count();
-        dropped.reserve(instances + 1, GFP_KERNEL)?;
-        if matches!(self.find(handle), Some(Entry::Module(_))) {
-            let mut i = 0;
-            while let Some((h, entry)) = self.entries.get(i) {
-                if matches!(entry, Entry::Instance(inst) if inst.module == handle) {
-                    let h = *h;
-                    self.transient.retain(|(t, _)| *t != h);
-                    if let Ok((_, e)) = self.entries.remove(i) {
-                        dropped.push(e, GFP_KERNEL)?;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        if let Some(e) = self.remove(handle) {
-            dropped.push(e, GFP_KERNEL)?;
-        }
-        Ok(())
-    }
-
-    fn insert(&mut self, entry: Entry) -> Result<u64> {
-        let handle = self.next_handle;
-        self.entries.push((handle, entry), GFP_KERNEL)?;
-        self.next_handle += 1;
-        Ok(handle)
-    }
-}
+/// Most names registered in one link group (REGISTER).
+const MAX_REGISTERED: usize = 1024;
 
 /// The registry, shared by the connector handler and the socket release notifier.
 #[pin_data]
@@ -247,6 +125,15 @@ impl From<AllocError> for Failure {
     }
 }
 
+impl From<Busy> for Failure {
+    fn from(_: Busy) -> Self {
+        fail(
+            Status::Busy,
+            "another call of the instance's link group is running; try again",
+        )
+    }
+}
+
 const fn fail(status: Status, message: &'static str) -> Failure {
     Failure { status, message }
 }
@@ -257,8 +144,8 @@ fn name_str(name: &[u8]) -> &str {
 }
 
 fn copy_name(name: &str) -> Result<KVec<u8>, AllocError> {
-    let mut out = KVec::with_capacity(name.len(), GFP_KERNEL)?;
-    out.extend_from_slice(name.as_bytes(), GFP_KERNEL)?;
+    let mut out = KVec::with_capacity(name.len(), GFP_KERNEL_ACCOUNT)?;
+    out.extend_from_slice(name.as_bytes(), GFP_KERNEL_ACCOUNT)?;
     Ok(out)
 }
 
@@ -267,12 +154,7 @@ impl Service {
     pub(crate) fn new(limits: Limits) -> Result<(Self, Reaper)> {
         let shared = Arc::pin_init(
             pin_init!(Shared {
-                registry <- new_mutex!(Registry {
-                    next_handle: 1,
-                    entries: KVec::new(),
-                    transient: KVec::new(),
-                    stats: Stats::default(),
-                }),
+                registry <- new_mutex!(Registry::new()),
             }),
             GFP_KERNEL,
         )?;
@@ -282,6 +164,8 @@ impl Service {
         let config = Config {
             max_memory_pages: limits.max_memory_pages,
             max_module_size: limits.max_module_len as usize,
+            max_store_bytes: limits.max_group_bytes,
+            max_instance_bytes: limits.max_group_bytes,
             ..Config::default()
         };
         Ok((
@@ -404,24 +288,8 @@ impl Service {
     }
 
     fn stats(&self, buf: &mut [u8]) -> Outcome {
-        let stats = {
-            let registry = self.shared.registry.lock();
-            let mut stats = registry.stats;
-            for (_, entry) in registry.entries.iter() {
-                match entry {
-                    Entry::Upload(_) => stats.uploads += 1,
-                    Entry::Module(m) => {
-                        stats.modules += 1;
-                        stats.module_bytes += u64::from(m.size);
-                    }
-                    Entry::Instance(i) => {
-                        stats.instances += 1;
-                        stats.memory_pages += u64::from(i.memory_pages.load(Relaxed));
-                    }
-                }
-            }
-            stats
-        };
+        let mut stats = self.shared.registry.lock().stats();
+        stats.kernel_bytes += STORE_BYTES.load(Relaxed);
         let mut w = ReplyWriter::ok(buf, Command::Stats)?;
         w.stats(&stats)?;
         done(w.finish())
@@ -434,42 +302,47 @@ impl Service {
             let _ = write!(w, "module of {total} bytes exceeds the limit of {max}");
             return done(w.finish());
         }
-        let mut registry = self.shared.registry.lock();
-        // Drop uploads whose client went away, then check the limits.
-        let mut i = 0;
-        while let Some((_, entry)) = registry.entries.get(i) {
-            let stale = matches!(entry, Entry::Upload(u)
-                if u.last_activity.elapsed().as_millis() > UPLOAD_IDLE_MS);
-            if stale {
-                let _ = registry.entries.remove(i);
-                registry.stats.load_failures += 1;
-            } else {
-                i += 1;
-            }
-        }
-        let uploads = registry
-            .entries
-            .iter()
-            .filter(|(_, e)| matches!(e, Entry::Upload(_)))
-            .count();
-        if uploads >= MAX_UPLOADS {
-            return Err(fail(Status::Busy, "too many uploads in progress"));
-        }
-        if registry.entries.len() >= self.limits.max_handles {
-            return Err(fail(Status::LimitExceeded, "too many handles"));
-        }
+        // The first piece of the data's memory; the rest comes as chunks arrive, so that an
+        // announced size costs nothing until the data is there.
         let mut data = KVVec::new();
-        if data.reserve(total as usize, GFP_KERNEL).is_err() {
-            return Err(fail(Status::OutOfMemory, "no memory for the module"));
-        }
+        data.reserve(
+            (total as usize).min(UPLOAD_INITIAL_BYTES),
+            GFP_KERNEL_ACCOUNT,
+        )?;
         let upload = Upload {
             name: copy_name(name)?,
             total,
             data,
             last_activity: Instant::now(),
         };
+        let mut registry = self.shared.registry.lock();
+        // Drop uploads whose client went away, then check the limits.
+        let mut stale = KVec::new();
+        let mut i = 0;
+        while let Some((_, entry)) = registry.entries.get(i) {
+            let idle = matches!(entry, Entry::Upload(u)
+                if u.last_activity.elapsed().as_millis() > UPLOAD_IDLE_MS);
+            if !idle {
+                i += 1;
+                continue;
+            }
+            if stale.reserve(1, GFP_KERNEL).is_err() {
+                break;
+            }
+            if let Ok((_, e)) = registry.entries.remove(i) {
+                let _ = stale.push_within_capacity(e);
+                registry.stats.load_failures += 1;
+            }
+        }
+        if registry.uploads() >= MAX_UPLOADS {
+            return Err(fail(Status::Busy, "too many uploads in progress"));
+        }
+        if registry.entries.len() >= self.limits.max_handles {
+            return Err(fail(Status::LimitExceeded, "too many handles"));
+        }
         let handle = registry.insert(Entry::Upload(upload))?;
         drop(registry);
+        drop(stale);
         let mut w = ReplyWriter::ok(buf, Command::LoadBegin)?;
         w.upload(handle)?;
         done(w.finish())
@@ -487,14 +360,20 @@ impl Service {
                     "chunk out of order (its offset is not the bytes received so far)",
                 ));
             }
-            if upload.data.len() + chunk.len() > upload.total as usize {
+            let total = upload.total as usize;
+            let len = upload.data.len();
+            if len + chunk.len() > total {
                 return Err(fail(
                     Status::MalformedRequest,
                     "chunk goes past the announced size",
                 ));
             }
-            // Within the capacity reserved by LOAD_BEGIN: does not allocate.
-            upload.data.extend_from_slice(chunk, GFP_KERNEL)?;
+            // Grow geometrically, but never beyond the announced size.
+            if upload.data.capacity() - len < chunk.len() {
+                let want = (upload.data.capacity() * 2).clamp(len + chunk.len(), total);
+                upload.data.reserve(want - len, GFP_KERNEL_ACCOUNT)?;
+            }
+            upload.data.extend_from_slice(chunk, GFP_KERNEL_ACCOUNT)?;
             upload.last_activity = Instant::now();
             upload.data.len() as u32
         };
@@ -518,14 +397,32 @@ impl Service {
                 _ => return Err(fail(Status::Internal, "upload vanished")),
             }
         };
-        // Validation and translation run without the registry lock.
-        let module = match Module::new(&self.config, &upload.data) {
+        // Validation and translation run without the registry lock, yielding the CPU and
+        // stopping on a fatal signal.
+        let mut hook = KernelHook::new();
+        let module = match Module::new_with_hook(&self.config, &upload.data, Some(&mut hook)) {
             Ok(module) => module,
             Err(err) => {
                 self.shared.registry.lock().stats.load_failures += 1;
                 return done(engine_error(buf, Command::LoadEnd, &err));
             }
         };
+        drop(upload.data);
+        // Export names travel in EXPORTS and INVOKE, which carry at most MAX_NAME_LEN bytes.
+        if let Some((i, (name, _))) = module
+            .exports()
+            .enumerate()
+            .find(|(_, (name, _))| name.len() > MAX_NAME_LEN)
+        {
+            self.shared.registry.lock().stats.load_failures += 1;
+            let mut w = ReplyWriter::new(buf, Command::LoadEnd.code(), Status::LimitExceeded)?;
+            let _ = write!(
+                w,
+                "export {i} has a name of {} bytes; the protocol carries at most {MAX_NAME_LEN}",
+                name.len()
+            );
+            return done(w.finish());
+        }
         let info = ModuleInfo {
             handle,
             size: upload.total,
@@ -538,26 +435,27 @@ impl Service {
                 size: upload.total,
                 module,
             },
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         {
             let mut registry = self.shared.registry.lock();
-            // The module keeps the upload's handle, which is below `next_handle`: insert it
-            // at its sorted place.
-            let at = registry
-                .entries
-                .binary_search_by_key(&handle, |(h, _)| *h)
-                .unwrap_or_else(|i| i);
-            registry.entries.reserve(1, GFP_KERNEL)?;
-            registry
-                .entries
-                .insert_within_capacity(at, (handle, Entry::Module(loaded)))
-                .map_err(|_| AllocError)?;
+            registry.insert_at(handle, Entry::Module(loaded))?;
             registry.stats.loads += 1;
         }
         let mut w = ReplyWriter::ok(buf, Command::LoadEnd)?;
         w.module(&info)?;
         done(w.finish())
+    }
+
+    /// The limits of a new group: what INSTANTIATE asked for, else the driver's defaults.
+    fn group_limits(&self, fuel: u64, max_memory_pages: u32) -> GroupLimits {
+        GroupLimits {
+            fuel: instance_fuel(fuel, self.limits.default_fuel),
+            max_memory_pages: match max_memory_pages {
+                0 => self.limits.max_memory_pages,
+                n => n,
+            },
+        }
     }
 
     fn instantiate(
@@ -601,65 +499,87 @@ impl Service {
             };
             (code, group)
         };
-        let group = match group {
-            Some(group) => group,
-            None => {
-                let mut store = Store::new(self.config.clone(), ());
-                // A zero-sized hook: boxing it does not allocate.
-                store.set_interrupt_hook(alloc::boxed::Box::new(KernelHook));
-                Arc::pin_init(
-                    pin_init!(Group {
-                        state <- new_mutex!(GroupState {
-                            store,
-                            registered: KVec::new(),
-                            spectest: None,
-                        }),
-                    }),
-                    GFP_KERNEL,
-                )?
+        // A linked instance lives within its group's limits: it may ask for less, not more.
+        let limits = match &group {
+            None => self.group_limits(fuel, max_memory_pages),
+            Some(group) => {
+                let theirs = group.limits();
+                let mine = self.group_limits(fuel, max_memory_pages);
+                let within = |mine: Option<u64>, theirs: Option<u64>| match (mine, theirs) {
+                    (_, None) => true,
+                    (Some(m), Some(t)) => m <= t,
+                    (None, Some(_)) => false,
+                };
+                if (fuel != 0 && !within(mine.fuel, theirs.fuel))
+                    || (max_memory_pages != 0 && mine.max_memory_pages > theirs.max_memory_pages)
+                {
+                    return Err(fail(
+                        Status::LimitExceeded,
+                        "a linked instance cannot have more fuel or memory than its link group",
+                    ));
+                }
+                GroupLimits {
+                    fuel: if fuel != 0 { mine.fuel } else { theirs.fuel },
+                    max_memory_pages: if max_memory_pages != 0 {
+                        mine.max_memory_pages
+                    } else {
+                        theirs.max_memory_pages
+                    },
+                }
             }
         };
+        let group = match group {
+            Some(group) => group,
+            None => Group::new(self.config.clone(), limits)?,
+        };
         let (addr, memory_pages) = {
-            let mut state = group.state.lock();
+            let mut state = group.try_state()?;
             let state = &mut *state;
-            if max_memory_pages != 0 {
-                state.store.config_mut().max_memory_pages = max_memory_pages;
-            } else {
-                state.store.config_mut().max_memory_pages = self.limits.max_memory_pages;
-            }
+            let config = state.store.config_mut();
+            config.max_memory_pages = limits.max_memory_pages;
+            // The start function runs with the instance's fuel.
+            config.fuel = limits.fuel;
             let imports = match resolve_imports(state, &code.module) {
                 Ok(imports) => imports,
                 Err(err) => return done(engine_error(buf, Command::Instantiate, &err)),
             };
-            // The start function runs with the instance's fuel.
-            state.store.config_mut().fuel = instance_fuel(fuel, self.limits.default_fuel);
             let addr = match state
                 .store
                 .instantiate(&ModuleHandle(code.clone()), &imports)
             {
                 Ok(addr) => addr,
                 Err(err) => {
+                    // A trap in the start function may leave a half-made instance that
+                    // imported objects still refer to: free what nothing else reaches.
+                    Group::collect_garbage(state);
+                    group.note_usage(state);
                     if matches!(err, EngineError::Trap(_)) {
                         self.shared.registry.lock().stats.traps += 1;
                     }
                     return done(engine_error(buf, Command::Instantiate, &err));
                 }
             };
-            (addr, memory_pages_of(&state.store, addr))
+            if let Err(err) = group.add_member(state, addr) {
+                Group::collect_garbage(state);
+                return Err(err.into());
+            }
+            group.collect(state);
+            group.note_usage(state);
+            (addr, state.store.instance_memory_pages(addr))
         };
-        let fuel = instance_fuel(fuel, self.limits.default_fuel);
         let instance = Arc::new(
             LoadedInstance {
                 module,
                 code,
                 group,
                 addr,
-                fuel,
+                fuel: limits.fuel,
+                unloaded: Atomic::new(false),
                 calls: Atomic::new(0),
                 fuel_used: Atomic::new(0),
                 memory_pages: Atomic::new(memory_pages),
             },
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         let handle = {
             let mut registry = self.shared.registry.lock();
@@ -690,7 +610,7 @@ impl Service {
         args: crate::protocol::ValueList<'_>,
     ) -> Outcome {
         let instance = self.instance(handle)?;
-        let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL)?;
+        let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
         for arg in args.iter() {
             let Some(arg) = from_wire(arg) else {
                 return Err(fail(
@@ -698,10 +618,11 @@ impl Service {
                     "a non-null funcref cannot be passed",
                 ));
             };
-            engine_args.push(arg, GFP_KERNEL)?;
+            engine_args.push(arg, GFP_KERNEL_ACCOUNT)?;
         }
+        let group = &instance.group;
         let (result, fuel_used, pages) = {
-            let mut state = instance.group.state.lock();
+            let mut state = group.try_state()?;
             let store = &mut state.store;
             let Some(func) = store.get_export(instance.addr, name).and_then(Extern::func) else {
                 drop(state);
@@ -709,11 +630,18 @@ impl Service {
                 let _ = write!(w, "no exported function {name:?}");
                 return done(w.finish());
             };
+            if !group.begin_run(handle, &instance.unloaded) {
+                return Err(fail(Status::NoSuchHandle, "the instance was unloaded"));
+            }
             store.config_mut().fuel = instance.fuel;
             let before = store.fuel_used();
             let result = store.invoke(func, &engine_args);
             let fuel_used = store.fuel_used().saturating_sub(before);
-            (result, fuel_used, memory_pages_of(store, instance.addr))
+            group.end_run();
+            let pages = store.instance_memory_pages(instance.addr);
+            group.collect(&mut state);
+            group.note_usage(&state);
+            (result, fuel_used, pages)
         };
         instance.calls.fetch_add(1, Relaxed);
         instance.fuel_used.fetch_add(fuel_used, Relaxed);
@@ -742,7 +670,7 @@ impl Service {
             if registry.find(handle).is_none() {
                 return Err(fail(Status::NoSuchHandle, "no such handle"));
             }
-            registry.transient.push((handle, port_id), GFP_KERNEL)?;
+            registry.make_transient(handle, port_id)?;
         }
         done(ReplyWriter::ok(buf, Command::Transient)?.finish())
     }
@@ -750,7 +678,7 @@ impl Service {
     fn register(&self, buf: &mut [u8], handle: u64, name: &str) -> Outcome {
         let instance = self.instance(handle)?;
         {
-            let mut state = instance.group.state.lock();
+            let mut state = instance.group.try_state()?;
             let existing = state
                 .registered
                 .iter()
@@ -761,9 +689,15 @@ impl Service {
                         slot.1 = instance.addr;
                     }
                 }
+                None if state.registered.len() >= MAX_REGISTERED => {
+                    return Err(fail(
+                        Status::LimitExceeded,
+                        "too many names registered in the link group",
+                    ))
+                }
                 None => state
                     .registered
-                    .push((copy_name(name)?, instance.addr), GFP_KERNEL)?,
+                    .push((copy_name(name)?, instance.addr), GFP_KERNEL_ACCOUNT)?,
             }
         }
         done(ReplyWriter::ok(buf, Command::Register)?.finish())
@@ -772,7 +706,7 @@ impl Service {
     fn get(&self, buf: &mut [u8], handle: u64, name: &str) -> Outcome {
         let instance = self.instance(handle)?;
         let value = {
-            let state = instance.group.state.lock();
+            let state = instance.group.try_state()?;
             state
                 .store
                 .get_export(instance.addr, name)
@@ -876,10 +810,6 @@ impl Service {
     }
 }
 
-fn memory_pages_of(store: &Store<(), ModuleHandle>, addr: InstanceAddr) -> u32 {
-    store.instance_memory_pages(addr)
-}
-
 /// The fuel of an instance's invocations: what INSTANTIATE asked for, else the default
 /// (0 for unlimited).
 fn instance_fuel(requested: u64, default: u64) -> Option<u64> {
@@ -945,6 +875,9 @@ fn resolve_imports(
     module: &Module,
 ) -> core::result::Result<KVec<Extern>, EngineError> {
     let mut imports = KVec::new();
+    imports
+        .reserve(module.imports().count(), GFP_KERNEL_ACCOUNT)
+        .map_err(|_| EngineError::OutOfMemory)?;
     for (module_name, name, _) in module.imports() {
         let registered = state
             .registered
@@ -970,7 +903,7 @@ fn resolve_imports(
             )));
         };
         imports
-            .push(ext, GFP_KERNEL)
+            .push_within_capacity(ext)
             .map_err(|_| EngineError::OutOfMemory)?;
     }
     Ok(imports)

@@ -4,7 +4,7 @@
 //!
 //! Rust's `alloc` crate calls the global allocator through symbols that rustc normally
 //! generates for the final artifact (`__rust_alloc` and friends). The kernel links no such
-//! artifact, so this crate defines them, on top of [`KVmalloc`] with `GFP_KERNEL`: small
+//! artifact, so this crate defines them, on top of [`KVmalloc`] with [`flags()`]: small
 //! allocations come from the slab, large ones (a wasm linear memory) from vmalloc.
 //!
 //! Allocation failure is reported to the caller as a null pointer, which the fallible `alloc`
@@ -25,9 +25,19 @@ use core::{
 };
 use kernel::alloc::{
     allocator::KVmalloc,
-    flags::{__GFP_ZERO, GFP_KERNEL},
+    flags::{__GFP_NOWARN, __GFP_ZERO, GFP_KERNEL_ACCOUNT},
     Allocator, Flags, NumaNode,
 };
+
+/// The flags of every allocation. Everything the engine allocates is on behalf of the task
+/// that sent the request (a module, its instances' memories and tables), so it is charged
+/// to that task's memory cgroup (`__GFP_ACCOUNT`). Sizes come from wasm modules, and failing
+/// is an answer the engine handles (`memory.grow` returns -1, instantiation fails): no
+/// allocation-failure warnings in the kernel log (`__GFP_NOWARN`).
+#[inline]
+fn flags() -> Flags {
+    GFP_KERNEL_ACCOUNT | __GFP_NOWARN
+}
 
 /// Allocates or resizes with [`KVmalloc`]; null on failure or an impossible layout.
 ///
@@ -64,7 +74,7 @@ unsafe fn kvrealloc(
 #[rustc_std_internal_symbol]
 pub unsafe fn __rust_alloc(size: usize, align: usize) -> *mut u8 {
     // SAFETY: no old allocation.
-    unsafe { kvrealloc(None, 0, size, align, GFP_KERNEL) }
+    unsafe { kvrealloc(None, 0, size, align, flags()) }
 }
 
 /// `alloc`'s zeroing allocation entry point.
@@ -75,7 +85,7 @@ pub unsafe fn __rust_alloc(size: usize, align: usize) -> *mut u8 {
 #[rustc_std_internal_symbol]
 pub unsafe fn __rust_alloc_zeroed(size: usize, align: usize) -> *mut u8 {
     // SAFETY: no old allocation.
-    unsafe { kvrealloc(None, 0, size, align, GFP_KERNEL | __GFP_ZERO) }
+    unsafe { kvrealloc(None, 0, size, align, flags() | __GFP_ZERO) }
 }
 
 /// `alloc`'s deallocation entry point.
@@ -107,7 +117,7 @@ pub unsafe fn __rust_realloc(
     new_size: usize,
 ) -> *mut u8 {
     // SAFETY: by this function's safety requirements, `ptr` is such an allocation.
-    unsafe { kvrealloc(NonNull::new(ptr), old_size, new_size, align, GFP_KERNEL) }
+    unsafe { kvrealloc(NonNull::new(ptr), old_size, new_size, align, flags()) }
 }
 
 /// Called by the infallible `alloc` APIs when an allocation fails.

@@ -8,8 +8,10 @@
 
 use kernel::{connector, prelude::*};
 
+mod group;
 mod host;
 pub mod protocol;
+mod registry;
 mod service;
 pub mod wire;
 
@@ -35,6 +37,10 @@ module! {
         max_handles: u32 {
             default: 1024,
             description: "Most uploads, modules and instances at once",
+        },
+        max_group_mib: u32 {
+            default: 1152,
+            description: "Most MiB the instances of one link group may allocate",
         },
     },
 }
@@ -81,6 +87,8 @@ impl kernel::Module for WasmModule {
             max_memory_pages: (*module_parameters::max_memory_pages.value()).min(65536),
             default_fuel: *module_parameters::default_fuel.value(),
             max_handles: *module_parameters::max_handles.value() as usize,
+            max_group_bytes: (*module_parameters::max_group_mib.value() as usize)
+                .saturating_mul(1 << 20),
         };
         let (service, reaper) = service::Service::new(limits)?;
         let reaper = KBox::pin_init(connector::ReleaseNotifier::new(reaper), GFP_KERNEL)?;
@@ -100,6 +108,9 @@ impl kernel::Module for WasmModule {
 
 impl Drop for WasmModule {
     fn drop(&mut self) {
+        // Runs in progress stop at their next interrupt check, so that dropping the
+        // registration below (which waits for running handlers) completes in bounded time.
+        group::SHUTDOWN.store(true, kernel::sync::atomic::Relaxed);
         pr_info!("WebAssembly runtime unloaded\n");
     }
 }

@@ -62,3 +62,28 @@ pub trait InterruptHook: Send {
     /// Returns `Err` to stop the running invocation with that trap.
     fn check(&mut self) -> Result<(), TrapKind>;
 }
+
+/// A hook in a one-element array: what [`crate::Store::try_set_interrupt_hook`] boxes, since
+/// stable Rust can box an array fallibly (through a `Vec`) but not a single value.
+impl<H: InterruptHook> InterruptHook for [H; 1] {
+    fn check(&mut self) -> Result<(), TrapKind> {
+        let [hook] = self;
+        hook.check()
+    }
+}
+
+/// Boxes `hook`, failing with [`crate::Error::OutOfMemory`] instead of aborting.
+pub(crate) fn try_box_hook<H: InterruptHook + 'static>(
+    hook: H,
+) -> Result<alloc::boxed::Box<dyn InterruptHook>, crate::Error> {
+    let mut one = alloc::vec::Vec::new();
+    one.try_reserve_exact(1)?;
+    one.push(hook);
+    // Exactly one element in an exactly sized allocation: neither call reallocates, and the
+    // conversion to an array of one cannot fail.
+    let boxed: alloc::boxed::Box<[H; 1]> = one
+        .into_boxed_slice()
+        .try_into()
+        .map_err(|_| crate::Error::OutOfMemory)?;
+    Ok(boxed)
+}

@@ -432,6 +432,16 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         self.interrupt = Some(hook);
     }
 
+    /// As [`Store::set_interrupt_hook`], boxing `hook` fallibly (`Box::new` cannot fail
+    /// gracefully, which matters in the kernel).
+    pub fn try_set_interrupt_hook<H: InterruptHook + 'static>(
+        &mut self,
+        hook: H,
+    ) -> Result<(), Error> {
+        self.interrupt = Some(crate::host::try_box_hook(hook)?);
+        Ok(())
+    }
+
     /// Fuel used by all invocations so far.
     pub fn fuel_used(&self) -> u64 {
         self.fuel_used
@@ -440,6 +450,16 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
     /// Bytes the store's objects and stacks are charged for.
     pub fn bytes_used(&self) -> usize {
         self.charged
+    }
+
+    /// How many instances the store holds, half-made ones that [`Store::collect`] has not
+    /// freed yet included.
+    pub fn instance_count(&self) -> usize {
+        self.instances
+            .items
+            .iter()
+            .filter(|i| i.module.is_some())
+            .count()
     }
 
     /// Forbids (or allows again) every allocation while code runs: `memory.grow` and

@@ -174,39 +174,7 @@ fn start_functions_pay_fuel() {
 /// (its validation alone would take minutes).
 #[test]
 fn huge_br_tables_are_refused() {
-    // Built in binary form: the text format would take long to parse.
-    let arity = 1000u32;
-    let targets = 1_000_000u32;
-    let mut body = Vec::new();
-    body.push(0); // no locals
-                  // (block (type 0) ... (br_table 0 0 ... 0 (local?)))
-    body.extend([0x02, 0x00]); // block with type index 0: [] -> [i32; arity]
-    for _ in 0..arity {
-        body.extend([0x41, 0x00]); // i32.const 0
-    }
-    body.extend([0x41, 0x00]); // the index
-    body.push(0x0e);
-    leb(&mut body, targets);
-    // Every target and the default: label 0.
-    body.extend(std::iter::repeat_n(0x00, targets as usize + 1));
-    body.push(0x0b); // end block
-    body.extend(std::iter::repeat_n(0x1a, arity as usize)); // drop
-    body.push(0x0b); // end function
-    let mut types = Vec::new();
-    types.push(2); // two types
-    types.push(0x60);
-    leb(&mut types, 0);
-    leb(&mut types, arity);
-    types.extend(std::iter::repeat_n(0x7f, arity as usize));
-    types.extend([0x60, 0, 0]);
-    let mut code = Vec::new();
-    code.push(1);
-    leb(&mut code, body.len() as u32);
-    code.extend(&body);
-    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
-    section(&mut bytes, 1, &types);
-    section(&mut bytes, 3, &[1, 1]);
-    section(&mut bytes, 10, &code);
+    let bytes = wasm_hostile::br_table(1_000_000, 1000);
     let start = Instant::now();
     match Module::new(&Config::default(), &bytes) {
         Err(Error::Limit(message)) => assert!(message.contains("br_table"), "{message}"),
@@ -220,56 +188,11 @@ fn huge_br_tables_are_refused() {
     );
 }
 
-fn leb(out: &mut Vec<u8>, mut v: u32) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
-    out.push(id);
-    leb(out, content.len() as u32);
-    out.extend(content);
-}
-
 /// 100 000 functions of distinct types instantiate in well under seconds (types are interned
 /// by hash, not by a linear search).
 #[test]
 fn many_distinct_types_instantiate_quickly() {
-    let n = 100_000u32;
-    let mut types = Vec::new();
-    leb(&mut types, n);
-    for i in 0..n {
-        // (func (param i32 ... i64 ...)): the parameter list spells `i` in binary.
-        types.push(0x60);
-        let bits = 32 - i.leading_zeros();
-        leb(&mut types, bits + 1);
-        types.push(0x7e);
-        for b in 0..bits {
-            types.push(if i >> b & 1 == 1 { 0x7f } else { 0x7d });
-        }
-        leb(&mut types, 0);
-    }
-    let mut funcs = Vec::new();
-    leb(&mut funcs, n);
-    for i in 0..n {
-        leb(&mut funcs, i);
-    }
-    let mut code = Vec::new();
-    leb(&mut code, n);
-    for _ in 0..n {
-        code.extend([2, 0, 0x0b]);
-    }
-    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
-    section(&mut bytes, 1, &types);
-    section(&mut bytes, 3, &funcs);
-    section(&mut bytes, 10, &code);
+    let bytes = wasm_hostile::distinct_types(100_000);
     let config = Config::default();
     let m = Arc::new(Module::new(&config, &bytes).unwrap());
     let start = Instant::now();
@@ -434,4 +357,65 @@ fn memory_above_the_limit_is_refused() {
     let mut store = Store::new(config, ());
     assert!(matches!(store.instantiate(&m, &[]), Err(Error::Limit(_))));
     assert_eq!(store.bytes_used(), 0);
+}
+
+/// The hostile modules the VM tests send to the kernel are what they claim: valid (so that
+/// the kernel's answers come from its bounds, not from a decoding error) and as expensive
+/// as they are meant to be, except the `br_table` one, which the engine refuses.
+#[test]
+fn the_vm_tests_hostile_modules_are_valid() {
+    for (name, bytes) in wasm_hostile::all() {
+        let result = Module::new(&Config::default(), &bytes);
+        if name == "br-table.wasm" {
+            assert!(matches!(result, Err(Error::Limit(_))), "{name}");
+        } else {
+            assert!(result.is_ok(), "{name}: {:?}", result.err());
+        }
+    }
+}
+
+/// A failed instantiation linked to a table owner leaves memory behind only while the table
+/// holds its function: with `wasm_hostile`'s modules, as the VM test uses them.
+#[test]
+fn hostile_trapping_start_is_collected() {
+    let config = Config::default();
+    let owner = Arc::new(Module::new(&config, &wasm_hostile::table_owner()).unwrap());
+    let trapping = Arc::new(Module::new(&config, &wasm_hostile::trapping_start(16)).unwrap());
+    let mut store = Store::new(config, ());
+    let root = store.instantiate(&owner, &[]).unwrap();
+    let tab = store.get_export(root, "tab").unwrap();
+    let before = store.bytes_used();
+    for _ in 0..3 {
+        assert!(matches!(
+            store.instantiate(&trapping, &[tab]),
+            Err(Error::Trap(_))
+        ));
+    }
+    // The last one's function is in the table; the others were overwritten.
+    assert_eq!(store.collect(&[root]).unwrap(), 2);
+    let clear = store
+        .get_export(root, "clear")
+        .and_then(|e| e.func())
+        .unwrap();
+    store.invoke(clear, &[]).unwrap();
+    assert_eq!(store.collect(&[root]).unwrap(), 1);
+    // What stays is the stacks the invocation made.
+    let stacks = store.bytes_used() - before;
+    assert!(stacks < 1 << 20, "{stacks}");
+}
+
+/// The fills module of the VM test, with a little fuel: out of fuel at once.
+#[test]
+fn hostile_fills_run_out_of_fuel() {
+    let config = Config {
+        fuel: Some(1000),
+        ..Config::default()
+    };
+    let m = Arc::new(Module::new(&config, &wasm_hostile::fills(1000, 16)).unwrap());
+    let mut store = Store::new(config, ());
+    let i = store.instantiate(&m, &[]).unwrap();
+    let f = store.get_export(i, "f").and_then(|e| e.func()).unwrap();
+    let start = Instant::now();
+    assert_eq!(trap_kind(store.invoke(f, &[])), TrapKind::OutOfFuel);
+    assert!(start.elapsed() < Duration::from_secs(1));
 }

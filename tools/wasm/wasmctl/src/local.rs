@@ -20,7 +20,7 @@ use wasm_engine::{
 };
 use wasm_protocol::{
     spectest, Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError,
-    ReplyWriter, Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN,
+    ReplyWriter, Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN,
     MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
 };
 
@@ -334,6 +334,18 @@ impl Local {
                     return fail(buf, command, Status::Internal, format_args!("lost upload"));
                 };
                 match Module::new(&self.config, &data) {
+                    Ok(module) if module.exports().any(|(n, _)| n.len() > MAX_NAME_LEN) => {
+                        // As the driver: export names travel in EXPORTS and INVOKE.
+                        self.stats.load_failures += 1;
+                        fail(
+                            buf,
+                            command,
+                            Status::LimitExceeded,
+                            format_args!(
+                                "an export name exceeds the protocol's {MAX_NAME_LEN} bytes"
+                            ),
+                        )
+                    }
                     Ok(module) => {
                         let info = ModuleInfo {
                             handle,
@@ -543,12 +555,17 @@ impl Local {
             }
             Request::Stats => {
                 let mut stats = self.stats;
+                let mut groups: Vec<*const RefCell<Group>> = Vec::new();
                 for entry in self.entries.values() {
                     match entry {
-                        Entry::Upload { .. } => stats.uploads += 1,
-                        Entry::Module { size, .. } => {
+                        Entry::Upload { data, .. } => {
+                            stats.uploads += 1;
+                            stats.kernel_bytes += data.capacity() as u64;
+                        }
+                        Entry::Module { size, module, .. } => {
                             stats.modules += 1;
                             stats.module_bytes += u64::from(*size);
+                            stats.kernel_bytes += (module.code_bytes() + *size as usize) as u64;
                         }
                         Entry::Instance {
                             group, instance, ..
@@ -556,6 +573,11 @@ impl Local {
                             stats.instances += 1;
                             stats.memory_pages +=
                                 u64::from(memory_pages(&group.borrow().store, *instance));
+                            // A group's store counts once, however many instances share it.
+                            if !groups.contains(&Rc::as_ptr(group)) {
+                                groups.push(Rc::as_ptr(group));
+                                stats.kernel_bytes += group.borrow().store.bytes_used() as u64;
+                            }
                         }
                     }
                 }

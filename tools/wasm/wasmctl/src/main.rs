@@ -384,6 +384,7 @@ fn execute(cli: Cli) -> Result<Output, Error> {
                 ("traps", s.traps),
                 ("fuel_used", s.fuel_used),
                 ("denied", s.denied),
+                ("kernel_bytes", s.kernel_bytes),
             ];
             Ok(Output::new(
                 fields.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
@@ -457,23 +458,34 @@ fn error_json(e: &Error) -> Json {
     j
 }
 
+/// Writes `lines` to standard output. A reader that went away (`wasmctl list | head -1`)
+/// is not an error: the rest is not wanted.
+fn print_lines<'a>(lines: impl IntoIterator<Item = &'a str>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.global.json;
     match execute(cli) {
         Ok(output) => {
             if json {
-                println!("{}", output.json);
+                print_lines([output.json.to_string().as_str()]);
             } else {
-                for line in output.text {
-                    println!("{line}");
-                }
+                print_lines(output.text.iter().map(String::as_str));
             }
             ExitCode::from(exit::OK)
         }
         Err(e) => {
             if json {
-                println!("{}", error_json(&e));
+                print_lines([error_json(&e).to_string().as_str()]);
             } else {
                 eprintln!("wasmctl: {e}");
             }

@@ -278,7 +278,7 @@ fn json_output() {
 
     let out = expect(&["--local", "--json", "version"], 0);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["protocol"], 1);
+    assert_eq!(json["protocol"], wasm_protocol::PROTOCOL_VERSION);
     assert_eq!(json["privileged"], true);
 }
 
@@ -315,7 +315,8 @@ fn verbose_traces_the_protocol() {
 #[test]
 fn local_version_and_stats() {
     let out = expect(&["--local", "version"], 0);
-    assert!(stdout(&out).contains("protocol 1"));
+    let protocol = format!("protocol {}", wasm_protocol::PROTOCOL_VERSION);
+    assert!(stdout(&out).contains(&protocol));
     let out = expect(&["--local", "stats"], 0);
     assert!(stdout(&out).contains("modules: 0"));
     let out = expect(&["--version"], 0);
