@@ -10,7 +10,9 @@
 # series/NN-slug.files what the commit adds: overlay paths (files, or
 #                      directories meaning every tracked file under them),
 #                      and series/fragments/*.diff edits to existing kernel
-#                      files
+#                      files (or to files an earlier commit added: a later
+#                      commit that declares a new submodule patches its
+#                      parent this way, so that every commit builds)
 # MAINTAINERS.fragment is the subsystem's MAINTAINERS entry. Each commit gets
 # it with the F: lines whose paths exist at that commit, so the entry grows
 # with the files and every patch that adds a file also says who maintains it.

@@ -70,7 +70,7 @@ pub(crate) fn parse_version(version: &str) -> Option<[u16; 3]> {
 }
 
 struct WasmModule {
-    _service: connector::Registration<service::Service>,
+    _service: Pin<KBox<connector::Registration<service::Service>>>,
     _reaper: Pin<KBox<connector::ReleaseNotifier<service::Reaper>>>,
 }
 
@@ -93,7 +93,10 @@ impl kernel::Module for WasmModule {
         let (service, reaper) = service::Service::new(limits)?;
         let reaper = KBox::pin_init(connector::ReleaseNotifier::new(reaper), GFP_KERNEL)?;
         let id = connector::CbId::new(protocol::CONNECTOR_IDX, protocol::CONNECTOR_VAL);
-        let service = connector::Registration::new(id, c"wasm", service, GFP_KERNEL)?;
+        let service = KBox::pin_init(
+            connector::Registration::register(id, c"wasm", service),
+            GFP_KERNEL,
+        )?;
         pr_info!(
             "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}})\n",
             id.idx,

@@ -34,29 +34,32 @@
 //! }
 //!
 //! let id = CbId::new(connector::CN_NETLINK_USERS + 9, 1);
-//! let registration = Registration::new(id, c"echo_example", Echo, GFP_KERNEL)?;
+//! let registration = KBox::pin_init(
+//!     Registration::register(id, c"echo_example", Echo),
+//!     GFP_KERNEL,
+//! )?;
 //! assert_eq!(registration.id(), id);
-//! // Dropping the registration unregisters the handler.
+//! // An id has one handler at most.
+//! let taken = KBox::pin_init(
+//!     Registration::register(id, c"echo_example2", Echo),
+//!     GFP_KERNEL,
+//! );
+//! assert_eq!(taken.err(), Some(EBUSY));
+//! // Dropping the registration unregisters the handler, once no call to it is running.
 //! drop(registration);
 //! # Ok::<(), Error>(())
 //! ```
 
 use crate::ffi::c_void;
-use crate::types::Opaque;
 use crate::{
-    alloc::{Flags, KBox, KVec},
+    alloc::{Flags, KVec},
     bindings,
     capability::Capability,
     error::{code::*, to_result, Error, Result},
-    prelude::{pin_data, pinned_drop, PinInit},
+    prelude::{pin_data, pinned_drop, try_pin_init, PinInit},
     str::{CStr, CStrExt},
-    sync::{
-        atomic::{Acquire, Atomic, Full, Relaxed, Release},
-        rcu,
-    },
-    time::{delay::fsleep, Delta},
 };
-use core::{any::TypeId, mem::size_of, pin::Pin, ptr};
+use core::{marker::PhantomPinned, mem::size_of, pin::Pin, ptr};
 
 /// The size of `struct cn_msg`, the header in front of every payload.
 pub const HEADER_SIZE: usize = size_of::<bindings::cn_msg>();
@@ -70,9 +73,6 @@ pub const MAX_PAYLOAD_SIZE: usize = MAX_MSG_SIZE - HEADER_SIZE;
 
 /// The first connector index free for new users (`CN_NETLINK_USERS`); lower ones are taken.
 pub const CN_NETLINK_USERS: u32 = bindings::CN_NETLINK_USERS;
-
-/// How many Rust handlers can be registered at once, system-wide.
-pub const MAX_REGISTRATIONS: usize = 16;
 
 /// The address of a connector message (`struct cb_id`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -230,155 +230,120 @@ pub trait Handler: Send + Sync + 'static {
     /// Handles one message from `sender`.
     ///
     /// Called in the sender's task context, which may sleep; the sender's `sendmsg()` returns
-    /// when this does. Calls for different messages may run concurrently.
+    /// when this does. Calls for different messages may run concurrently, and the first may
+    /// start before [`Registration::register`] has returned.
+    ///
+    /// Dropping the [`Registration`] waits for the running calls to return, so a handler must
+    /// not drop its own registration, nor wait for something that waits for that drop: it would
+    /// wait for itself.
     fn receive(&self, msg: &Message<'_>, sender: &Sender<'_>);
 }
 
-/// What a registration publishes for the callback trampolines to find.
-///
-/// `#[repr(C)]` so that a trampoline can read `header` before it knows `T`.
-#[repr(C)]
-struct Entry<T> {
-    header: EntryHeader,
-    handler: T,
-}
-
-struct EntryHeader {
-    id: CbId,
-    /// The handler's type: a trampoline only calls handlers of its own type.
-    handler_type: TypeId,
-    /// Trampolines running the handler right now.
-    users: Atomic<usize>,
-}
-
-/// The published entries, one per registration. A slot holds a `*const Entry<T>` for some `T`
-/// or null.
-///
-/// Entries are read under `rcu_read_lock()`; a registration clears its slot, waits for an RCU
-/// grace period and then for the entry's `users` to drop to zero before freeing it.
-static SLOTS: [Atomic<*mut EntryHeader>; MAX_REGISTRATIONS] =
-    [const { Atomic::new(ptr::null_mut()) }; MAX_REGISTRATIONS];
-
 /// The registration of a [`Handler`] for a connector id.
 ///
-/// The handler is unregistered when this is dropped, after the calls to it that are running
-/// have returned.
+/// Created in place, pinned, by [`Registration::register`]: the connector is given a pointer to
+/// the registration, through which the callback reaches the handler. Dropping the registration
+/// unregisters the handler and waits for the calls to it that are running to return, so the
+/// handler outlives every call to it.
+///
+/// `Registration<T>` is [`Send`] and [`Sync`] through its fields: it is used from the threads
+/// that send messages only through `&T`, and `T: Handler` is both.
 ///
 /// # Invariants
 ///
-/// `entry` is published in `SLOTS[slot]` and `trampoline::<T>` is registered with the connector
-/// for `entry.header.id`.
+/// From the end of its initialisation until it is dropped, `trampoline::<T>` is registered with
+/// the connector for `id`, with a pointer to this registration as its private data.
+#[pin_data(PinnedDrop)]
 pub struct Registration<T: Handler> {
-    entry: KBox<Entry<T>>,
-    slot: usize,
+    id: CbId,
+    #[pin]
+    handler: T,
+    /// The connector keeps a pointer to the registration.
+    #[pin]
+    _pin: PhantomPinned,
 }
 
 impl<T: Handler> Registration<T> {
     /// Registers `handler` for the messages sent to `id`; `name` shows in
     /// `/proc/net/connector`.
     ///
-    /// Fails with `EBUSY` if `id` is registered already, `ENOSPC` if [`MAX_REGISTRATIONS`]
-    /// Rust handlers are registered, and `ENOMEM` if memory runs out.
-    pub fn new(id: CbId, name: &'static CStr, handler: T, flags: Flags) -> Result<Self> {
-        let entry = KBox::new(
-            Entry {
-                header: EntryHeader {
-                    id,
-                    handler_type: TypeId::of::<T>(),
-                    users: Atomic::new(0),
-                },
-                handler,
-            },
-            flags,
-        )?;
-        let published = ptr::from_ref(&entry.header).cast_mut();
-        let slot = SLOTS
-            .iter()
-            .position(|slot| slot.cmpxchg(ptr::null_mut(), published, Full).is_ok())
-            .ok_or(ENOSPC)?;
-
+    /// Fails with `EBUSY` if a handler is registered for `id` already, `ENOMEM` if memory runs
+    /// out, and with the error of `handler`. On failure the handler, if it was initialised, is
+    /// dropped and nothing stays registered.
+    pub fn register<E>(
+        id: CbId,
+        name: &'static CStr,
+        handler: impl PinInit<T, E>,
+    ) -> impl PinInit<Self, Error>
+    where
+        Error: From<E>,
+    {
         let raw_id = id.as_raw();
-        // SAFETY: `raw_id` and `name` are valid for the call, which copies both;
-        // `trampoline::<T>` has the signature the connector expects.
-        let ret = unsafe {
-            bindings::cn_add_callback(&raw_id, name.as_char_ptr(), Some(trampoline::<T>))
-        };
-        if let Err(err) = to_result(ret) {
-            unpublish(slot);
-            // `cn_add_callback()` says `EINVAL` when the id is taken (and for nothing else).
-            return Err(if err == EINVAL { EBUSY } else { err });
-        }
-        // INVARIANT: published in `SLOTS[slot]` and registered just above.
-        Ok(Self { entry, slot })
+        try_pin_init!(&this in Self {
+            id,
+            handler <- handler,
+            _pin: PhantomPinned,
+            // Last: the callback may run as soon as it is registered, and uses the handler.
+            _: {
+                // SAFETY: `raw_id` and `name` are valid for the call, which copies both;
+                // `trampoline::<T>` has the signature the connector expects. `this` points to
+                // the registration, whose `handler` is initialised; the memory is pinned, and
+                // the callback is unregistered in `drop` (or never registered, if this fails)
+                // before it goes away.
+                let ret = unsafe {
+                    bindings::cn_add_callback_priv(
+                        &raw_id,
+                        name.as_char_ptr(),
+                        Some(trampoline::<T>),
+                        this.as_ptr().cast::<c_void>(),
+                    )
+                };
+                // INVARIANT: registered with a pointer to `self` if this succeeds. If it fails,
+                // nothing was registered, and the initialiser drops the handler.
+                // `cn_add_callback_priv()` says `EINVAL` when the id is taken (the callback is
+                // never null).
+                to_result(ret).map_err(|err| if err == EINVAL { EBUSY } else { err })?;
+            },
+        })
     }
 
     /// The id this registration receives messages for.
     pub fn id(&self) -> CbId {
-        self.entry.header.id
+        self.id
     }
 
     /// The handler.
     pub fn handler(&self) -> &T {
-        &self.entry.handler
+        &self.handler
     }
 }
 
-impl<T: Handler> Drop for Registration<T> {
-    fn drop(&mut self) {
-        let raw_id = self.entry.header.id.as_raw();
-        // SAFETY: `raw_id` is valid for the call; by the type invariant it is registered.
+#[pinned_drop]
+impl<T: Handler> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        let raw_id = self.id.as_raw();
+        // SAFETY: `raw_id` is valid for the call. By the type invariant, `trampoline::<T>` is
+        // registered for it with a pointer to `self`; `cn_del_callback()` unregisters it and
+        // returns once no call to it is running, so nothing uses `self` afterwards. (A handler
+        // that dropped its own registration would wait here for itself: a deadlock, which the
+        // `Handler` documentation forbids, but no use after free.)
         unsafe { bindings::cn_del_callback(&raw_id) };
-        // `cn_del_callback()` does not wait for callbacks that are running: wait here, so that
-        // the handler outlives every call to it.
-        unpublish(self.slot);
-        while self.entry.header.users.load(Acquire) != 0 {
-            fsleep(Delta::from_millis(1));
-        }
     }
 }
 
-/// Clears `SLOTS[slot]` and waits until no trampoline can newly start using its entry.
-fn unpublish(slot: usize) {
-    if let Some(slot) = SLOTS.get(slot) {
-        slot.store(ptr::null_mut(), Release);
-    }
-    // SAFETY: `synchronize_rcu()` may be called from any sleepable context; registrations are
-    // dropped in one (`Registration::new` runs in one too, by `cn_add_callback()`'s contract).
-    unsafe { bindings::synchronize_rcu() };
-}
-
-/// Finds the entry for `id` handled by a `T`, and counts a user of it.
-///
-/// Returns null if there is none: the registration is going away.
-fn get_entry<T: Handler>(id: CbId) -> *const Entry<T> {
-    let _guard = rcu::read_lock();
-    for slot in &SLOTS {
-        let header = slot.load(Acquire);
-        if header.is_null() {
-            continue;
-        }
-        // SAFETY: a non-null slot points to the header of a live entry: entries are freed only
-        // after their slot is cleared and an RCU grace period has passed, and we are in an RCU
-        // read-side critical section.
-        let h = unsafe { &*header };
-        if h.id == id && h.handler_type == TypeId::of::<T>() {
-            h.users.fetch_add(1, Relaxed);
-            return header.cast::<Entry<T>>();
-        }
-    }
-    ptr::null()
-}
-
-/// The connector's callback for handlers of type `T`.
+/// The connector's callback for the registrations of handlers of type `T`.
 ///
 /// # Safety
 ///
-/// Called by the connector only, with `msg` and `parms` valid for the call, `msg` being the
-/// data of a netlink message of which `cn_call_callback()` has checked that it holds the
-/// `struct cn_msg` header and `msg->len` bytes of payload.
+/// Called by the connector only, as registered by [`Registration::register`]: `private` points
+/// to a `Registration<T>` whose handler is initialised and that stays alive until this returns.
+/// `msg` and `parms` are valid for the call, `msg` being the data of a netlink message of which
+/// `cn_call_callback()` has checked that it holds the `struct cn_msg` header and `msg->len`
+/// bytes of payload.
 unsafe extern "C" fn trampoline<T: Handler>(
     msg: *mut bindings::cn_msg,
     parms: *mut bindings::netlink_skb_parms,
+    private: *mut c_void,
 ) {
     // SAFETY: `msg` is valid and followed by `msg->len` payload bytes (function safety
     // requirements), so the header and payload form one readable byte range.
@@ -392,15 +357,14 @@ unsafe extern "C" fn trampoline<T: Handler>(
     // SAFETY: `parms` is valid for the call (function safety requirements).
     let parms = unsafe { &*parms };
     let sender = Sender { parms };
-    let entry = get_entry::<T>(message.id());
-    if entry.is_null() {
-        return;
-    }
-    // SAFETY: `get_entry` counted us as a user, so the entry stays alive until we uncount
-    // ourselves below; its header says it is an `Entry<T>`.
-    let entry = unsafe { &*entry };
-    entry.handler.receive(&message, &sender);
-    entry.header.users.fetch_sub(1, Release);
+    let registration = private.cast::<Registration<T>>();
+    // SAFETY: `registration` points to a live `Registration<T>` with an initialised handler
+    // (function safety requirements). Only the handler is referenced, not the registration,
+    // which may still be initialising. Once the callback is registered, the handler is only
+    // accessed through shared references: `Registration::register` does not touch it after
+    // registering, and the pinned registration gives out `&T` only.
+    let handler = unsafe { &*ptr::addr_of!((*registration).handler) };
+    handler.receive(&message, &sender);
 }
 
 /// Sends a message to the socket with netlink port id `port_id`.
@@ -499,131 +463,18 @@ fn send(
     })
 }
 
-/// Told when a connector socket is closed.
-///
-/// State a service keeps for a client (uploads in progress, objects it asked to be cleaned up
-/// after it) can be dropped when the client's socket goes away, even if the client was killed
-/// without saying goodbye.
-pub trait ReleaseHandler: Send + Sync + 'static {
-    /// The socket with netlink port id `port_id` (the [`Sender::port_id`] of its messages) was
-    /// closed. Called in process context; may sleep.
-    fn released(&self, port_id: u32);
-}
-
-/// A registered [`ReleaseHandler`]: a netlink notifier that reports the release of
-/// `NETLINK_CONNECTOR` sockets of the initial network namespace (the only one the connector
-/// serves). Unregistered when dropped.
-///
-/// # Invariants
-///
-/// `notifier` is registered with `netlink_register_notifier()`, with
-/// `release_callback::<T>` as its callback.
-///
-/// # Examples
-///
-/// ```
-/// use kernel::connector::{ReleaseHandler, ReleaseNotifier};
-/// use kernel::prelude::*;
-///
-/// struct Forget;
-///
-/// impl ReleaseHandler for Forget {
-///     fn released(&self, port_id: u32) {
-///         pr_debug!("port {port_id} closed\n");
-///     }
-/// }
-///
-/// let notifier = KBox::pin_init(ReleaseNotifier::new(Forget), GFP_KERNEL)?;
-/// drop(notifier);
-/// # Ok::<(), Error>(())
-/// ```
-#[pin_data(PinnedDrop)]
-pub struct ReleaseNotifier<T: ReleaseHandler> {
-    handler: T,
-    #[pin]
-    notifier: Opaque<bindings::notifier_block>,
-}
-
-// SAFETY: The notifier is only touched by (un)registration, which the netlink core
-// serialises, and `T` is `Send`.
-unsafe impl<T: ReleaseHandler> Send for ReleaseNotifier<T> {}
-// SAFETY: `&self` only gives access to the handler, which is `Sync`.
-unsafe impl<T: ReleaseHandler> Sync for ReleaseNotifier<T> {}
-
-impl<T: ReleaseHandler> ReleaseNotifier<T> {
-    /// Registers `handler` to be told about released connector sockets.
-    pub fn new(handler: T) -> impl PinInit<Self, Error> {
-        // The handler is initialised before the notifier is registered: the callback may run
-        // as soon as it is.
-        crate::prelude::try_pin_init!(Self {
-            handler,
-            notifier <- Opaque::try_ffi_init(|slot: *mut bindings::notifier_block| {
-                // SAFETY: The initialiser may write to `slot`.
-                unsafe {
-                    slot.write(bindings::notifier_block {
-                        notifier_call: Some(release_callback::<T>),
-                        next: ptr::null_mut(),
-                        priority: 0,
-                    })
-                };
-                // SAFETY: `slot` holds an initialised notifier block, pinned, and unregistered
-                // in `drop` before its memory goes away.
-                // INVARIANT: registered with `release_callback::<T>` when this succeeds.
-                to_result(unsafe { bindings::netlink_register_notifier(slot) })
-            }),
-        })
-    }
-
-    /// The handler.
-    pub fn handler(&self) -> &T {
-        &self.handler
-    }
-}
-
-#[pinned_drop]
-impl<T: ReleaseHandler> PinnedDrop for ReleaseNotifier<T> {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: Registered by the type invariant. The netlink notifier chain is a blocking
-        // one: once this returns, no callback runs or will run.
-        unsafe { bindings::netlink_unregister_notifier(self.notifier.get()) };
-    }
-}
-
-/// The netlink notifier callback of a [`ReleaseNotifier<T>`].
-///
-/// # Safety
-///
-/// Called by the netlink notifier chain only, with `nb` the `notifier` field of a registered
-/// `ReleaseNotifier<T>` and, for `NETLINK_URELEASE`, `data` a valid `struct netlink_notify`.
-unsafe extern "C" fn release_callback<T: ReleaseHandler>(
-    nb: *mut bindings::notifier_block,
-    event: crate::ffi::c_ulong,
-    data: *mut c_void,
-) -> crate::ffi::c_int {
-    if event != bindings::NETLINK_URELEASE as crate::ffi::c_ulong || data.is_null() {
-        return bindings::NOTIFY_DONE as crate::ffi::c_int;
-    }
-    // SAFETY: For `NETLINK_URELEASE`, `data` points to a valid `struct netlink_notify`
-    // (function safety requirements).
-    let notify = unsafe { &*data.cast::<bindings::netlink_notify>() };
-    if notify.protocol != bindings::NETLINK_CONNECTOR as crate::ffi::c_int
-        || !ptr::eq(notify.net, ptr::addr_of!(bindings::init_net))
-    {
-        return bindings::NOTIFY_DONE as crate::ffi::c_int;
-    }
-    let notifier = nb.cast::<Opaque<bindings::notifier_block>>();
-    // SAFETY: `nb` is the `notifier` field of a registered `ReleaseNotifier<T>` (function
-    // safety requirements), which stays alive while it is registered.
-    let this = unsafe { &*crate::container_of!(notifier, ReleaseNotifier<T>, notifier) };
-    this.handler.released(notify.portid);
-    bindings::NOTIFY_DONE as crate::ffi::c_int
-}
-
 #[cfg(CONFIG_RUST_CONNECTOR_KUNIT_TEST)]
 #[macros::kunit_tests(rust_kernel_connector)]
 mod tests {
     use super::*;
+    use crate::ffi::c_int;
     use crate::prelude::*;
+    use crate::sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        Arc, Completion,
+    };
+    use crate::time::{delay::fsleep, Delta};
+    use crate::workqueue;
 
     fn header(idx: u32, val: u32, seq: u32, ack: u32, len: u16, flags: u16) -> [u8; HEADER_SIZE] {
         encode_header(CbId::new(idx, val), seq, ack, len, flags)
@@ -680,19 +531,244 @@ mod tests {
 
     const TEST_ID: CbId = CbId::new(CN_NETLINK_USERS + 8, 0x7e57);
 
+    /// Sends `payload` to `id` from a kernel socket, as userspace does: the connector calls the
+    /// handler registered for `id`, if there is one, before this returns.
+    fn send_from_kernel(id: CbId, payload: &[u8]) -> Result {
+        let nlmsg_len = size_of::<bindings::nlmsghdr>() + HEADER_SIZE + payload.len();
+        let mut buf = KVec::<u8>::with_capacity(nlmsg_len, GFP_KERNEL)?;
+        // `struct nlmsghdr`: length, type, flags, sequence number, port id.
+        buf.extend_from_slice(&u32::try_from(nlmsg_len)?.to_ne_bytes(), GFP_KERNEL)?;
+        buf.extend_from_slice(&(bindings::NLMSG_DONE as u16).to_ne_bytes(), GFP_KERNEL)?;
+        buf.extend_from_slice(&[0; 10], GFP_KERNEL)?;
+        let len = u16::try_from(payload.len())?;
+        buf.extend_from_slice(&encode_header(id, 0, 0, len, 0), GFP_KERNEL)?;
+        buf.extend_from_slice(payload, GFP_KERNEL)?;
+
+        let mut sock: *mut bindings::socket = ptr::null_mut();
+        // SAFETY: `init_net` lives forever and `sock` is valid for writes.
+        to_result(unsafe {
+            bindings::sock_create_kern(
+                ptr::addr_of!(bindings::init_net).cast_mut(),
+                bindings::AF_NETLINK as c_int,
+                bindings::sock_type_SOCK_DGRAM as c_int,
+                bindings::NETLINK_CONNECTOR as c_int,
+                &mut sock,
+            )
+        })?;
+        // To the kernel (port 0), not to a multicast group.
+        let mut addr = bindings::sockaddr_nl {
+            nl_family: bindings::AF_NETLINK as bindings::__kernel_sa_family_t,
+            nl_pad: 0,
+            nl_pid: 0,
+            nl_groups: 0,
+        };
+        // SAFETY: `struct msghdr` holds integers, pointers, an optional function pointer and
+        // unions of such, for all of which zero bytes are a valid value (C code initialises it
+        // with `= {}`).
+        let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
+        msg.msg_name = ptr::from_mut(&mut addr).cast::<c_void>();
+        msg.msg_namelen = size_of::<bindings::sockaddr_nl>() as c_int;
+        let mut vec = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast::<c_void>(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: `sock` was created above; `msg`, `vec` and the memory they point to are valid
+        // for the call.
+        let sent = unsafe { bindings::kernel_sendmsg(sock, &mut msg, &mut vec, 1, buf.len()) };
+        // SAFETY: `sock` was created above and is not used after this.
+        unsafe { bindings::sock_release(sock) };
+        to_result(sent)
+    }
+
+    /// What happened to the handlers of a test.
+    struct Counts {
+        received: Atomic<u32>,
+        dropped: Atomic<u32>,
+    }
+
+    fn new_counts() -> Result<Arc<Counts>> {
+        let counts = Counts {
+            received: Atomic::new(0),
+            dropped: Atomic::new(0),
+        };
+        Ok(Arc::new(counts, GFP_KERNEL)?)
+    }
+
+    /// Counts the `ping` messages it receives, and its drop.
+    struct Recorder(Arc<Counts>);
+
+    impl Handler for Recorder {
+        fn receive(&self, msg: &Message<'_>, _sender: &Sender<'_>) {
+            if msg.payload() == b"ping" {
+                self.0.received.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    impl Drop for Recorder {
+        fn drop(&mut self) {
+            self.0.dropped.fetch_add(1, Relaxed);
+        }
+    }
+
     #[test]
-    fn registration_is_exclusive_and_released_on_drop() -> Result {
-        let first = Registration::new(TEST_ID, c"rust_cn_test", Nop, GFP_KERNEL)?;
-        assert_eq!(first.id(), TEST_ID);
-        let second = Registration::new(TEST_ID, c"rust_cn_test", Nop, GFP_KERNEL);
-        assert_eq!(second.err(), Some(EBUSY));
-        // Another id is independent.
-        let other =
-            Registration::new(CbId::new(TEST_ID.idx, 1), c"rust_cn_test2", Nop, GFP_KERNEL)?;
-        drop(first);
-        let again = Registration::new(TEST_ID, c"rust_cn_test", Nop, GFP_KERNEL)?;
+    fn registering_a_taken_id_fails_with_ebusy_and_drops_the_handler() -> Result {
+        let (first, second) = (new_counts()?, new_counts()?);
+        let handler = Recorder(first.clone());
+        let registration = KBox::pin_init(
+            Registration::register(TEST_ID, c"rust_cn_test", handler),
+            GFP_KERNEL,
+        )?;
+        assert_eq!(registration.id(), TEST_ID);
+        let handler = Recorder(second.clone());
+        let taken = KBox::pin_init(
+            Registration::register(TEST_ID, c"rust_cn_test", handler),
+            GFP_KERNEL,
+        );
+        assert_eq!(taken.err(), Some(EBUSY));
+        // The failed registration dropped its handler, once, and left the first one in place.
+        assert_eq!(second.dropped.load(Relaxed), 1);
+        send_from_kernel(TEST_ID, b"ping")?;
+        assert_eq!(first.received.load(Relaxed), 1);
+        assert_eq!(second.received.load(Relaxed), 0);
+        assert_eq!(first.dropped.load(Relaxed), 0);
+
+        drop(registration);
+        assert_eq!(first.dropped.load(Relaxed), 1);
+        // Unregistered: nobody receives, and the id is free again.
+        send_from_kernel(TEST_ID, b"ping")?;
+        assert_eq!(first.received.load(Relaxed), 1);
+        let again = KBox::pin_init(
+            Registration::register(TEST_ID, c"rust_cn_test", Nop),
+            GFP_KERNEL,
+        )?;
         drop(again);
-        drop(other);
+        Ok(())
+    }
+
+    #[test]
+    fn each_registration_receives_the_messages_for_its_id() -> Result {
+        let (a, b) = (new_counts()?, new_counts()?);
+        let (id_a, id_b) = (
+            CbId::new(TEST_ID.idx, 0x7e58),
+            CbId::new(TEST_ID.idx, 0x7e59),
+        );
+        // Two registrations with the same handler type, told apart by their context pointer.
+        let handler = Recorder(a.clone());
+        let reg_a = KBox::pin_init(
+            Registration::register(id_a, c"rust_cn_a", handler),
+            GFP_KERNEL,
+        )?;
+        let handler = Recorder(b.clone());
+        let reg_b = KBox::pin_init(
+            Registration::register(id_b, c"rust_cn_b", handler),
+            GFP_KERNEL,
+        )?;
+        send_from_kernel(id_a, b"ping")?;
+        send_from_kernel(id_b, b"ping")?;
+        send_from_kernel(id_b, b"ping")?;
+        send_from_kernel(id_b, b"not a ping")?;
+        assert_eq!(a.received.load(Relaxed), 1);
+        assert_eq!(b.received.load(Relaxed), 2);
+        assert_eq!(reg_a.id(), id_a);
+        assert_eq!(reg_b.handler().0.received.load(Relaxed), 2);
+        drop(reg_b);
+        drop(reg_a);
+        assert_eq!(a.dropped.load(Relaxed) + b.dropped.load(Relaxed), 2);
+        Ok(())
+    }
+
+    /// Lets a test hold a handler inside `receive` and follow it from another thread.
+    #[pin_data]
+    struct Gate {
+        /// Completed by the handler once it runs, or by the sender if its message went nowhere.
+        #[pin]
+        entered: Completion,
+        /// The handler returns once this is completed.
+        #[pin]
+        release: Completion,
+        /// Completed by the sender once its `sendmsg()` has returned.
+        #[pin]
+        sent: Completion,
+        running: Atomic<bool>,
+        returned: Atomic<bool>,
+        unlinked_while_running: Atomic<bool>,
+        send_ok: Atomic<bool>,
+    }
+
+    struct Blocker(Arc<Gate>);
+
+    impl Handler for Blocker {
+        fn receive(&self, _msg: &Message<'_>, _sender: &Sender<'_>) {
+            self.0.running.store(true, Release);
+            self.0.entered.complete_all();
+            self.0.release.wait_for_completion();
+            self.0.returned.store(true, Release);
+        }
+    }
+
+    #[test]
+    fn drop_waits_for_a_running_handler() -> Result {
+        let id = CbId::new(TEST_ID.idx, 0x7e5a);
+        let gate = Arc::pin_init(
+            pin_init!(Gate {
+                entered <- Completion::new(),
+                release <- Completion::new(),
+                sent <- Completion::new(),
+                running: Atomic::new(false),
+                returned: Atomic::new(false),
+                unlinked_while_running: Atomic::new(false),
+                send_ok: Atomic::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        let handler = Blocker(gate.clone());
+        let registration = KBox::pin_init(
+            Registration::register(id, c"rust_cn_wait", handler),
+            GFP_KERNEL,
+        )?;
+
+        // The handler runs, and blocks, in the context of the sender: a work item, on the
+        // workqueue meant for work items that block for long.
+        let sender = gate.clone();
+        workqueue::system_long().try_spawn(GFP_KERNEL, move || {
+            sender
+                .send_ok
+                .store(send_from_kernel(id, b"block").is_ok(), Release);
+            sender.entered.complete_all();
+            sender.sent.complete_all();
+        })?;
+        gate.entered.wait_for_completion();
+        assert!(gate.running.load(Acquire));
+
+        // Release the handler from another work item, once the drop below has unlinked the
+        // registration (its id can be registered again) but cannot have returned yet.
+        let releaser = gate.clone();
+        let spawned = workqueue::system_long().try_spawn(GFP_KERNEL, move || {
+            for _ in 0..10_000 {
+                let probe = KBox::pin_init(
+                    Registration::register(id, c"rust_cn_probe", Nop),
+                    GFP_KERNEL,
+                );
+                if probe.is_ok() {
+                    let running = !releaser.returned.load(Acquire);
+                    releaser.unlinked_while_running.store(running, Release);
+                    break;
+                }
+                fsleep(Delta::from_millis(1));
+            }
+            releaser.release.complete_all();
+        });
+        if let Err(err) = spawned {
+            gate.release.complete_all();
+            return Err(err.into());
+        }
+        drop(registration);
+        // The drop started while the handler ran, and returned after the handler had.
+        assert!(gate.unlinked_while_running.load(Acquire));
+        assert!(gate.returned.load(Acquire));
+        gate.sent.wait_for_completion();
+        assert!(gate.send_ok.load(Acquire));
         Ok(())
     }
 

@@ -44,20 +44,23 @@ impl Handler for Echo {
     }
 }
 
+#[pin_data]
 struct RustConnectorEcho {
+    #[pin]
     _registration: Registration<Echo>,
 }
 
-impl kernel::Module for RustConnectorEcho {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registration = Registration::new(ECHO_ID, c"rust_connector_echo", Echo, GFP_KERNEL)?;
-        pr_info!(
-            "echoing on connector id {{{}, {}}}\n",
-            ECHO_ID.idx,
-            ECHO_ID.val
-        );
-        Ok(Self {
-            _registration: registration,
+impl kernel::InPlaceModule for RustConnectorEcho {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _registration <- Registration::register(ECHO_ID, c"rust_connector_echo", Echo),
+            _: {
+                pr_info!(
+                    "echoing on connector id {{{}, {}}}\n",
+                    ECHO_ID.idx,
+                    ECHO_ID.val
+                );
+            },
         })
     }
 }
