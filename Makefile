@@ -17,7 +17,8 @@ export CARGO_TARGET_DIR ?= $(CACHE)/cargo-target
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches lint host-test spec spec-kernel fuzz demo check
+	check-patches lint host-test spec spec-kernel fuzz demo check bench \
+	bench-report bench-smoke
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -36,6 +37,9 @@ help:
 	@echo 'make spec          the official WebAssembly 2.0 testsuite on the host engine'
 	@echo 'make spec-kernel   the same testsuite through the protocol, in the kernel (VM)'
 	@echo 'make fuzz          bounded cargo-fuzz runs (FUZZ_SECONDS each, default 20)'
+	@echo 'make bench         the benchmarks on this engine, wasmi, wasm3, wasmtime and native;'
+	@echo '                   regenerates Documentation/wasm/evaluation.rst (~5 minutes)'
+	@echo 'make bench-smoke   every benchmark once on this engine, checked against native'
 
 setup:
 	@$(S)/setup.sh
@@ -87,8 +91,18 @@ FUZZ_SECONDS ?= 20
 fuzz: setup
 	@$(S)/fuzz.sh $(FUZZ_SECONDS)
 
+# Not part of check: it takes minutes and wants a quiet machine.
+bench: setup
+	@$(S)/bench.sh run
+
+bench-report:
+	@$(S)/bench.sh report
+
+bench-smoke: setup
+	@$(S)/bench.sh smoke
+
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test spec fuzz check-patches lint kunit vm-test spec-kernel
+check: host-test spec bench-smoke fuzz check-patches lint kunit vm-test spec-kernel
 	@echo 'check: all passed'

@@ -22,6 +22,9 @@ apt_pkgs=(
 	git dpkg-dev ca-certificates
 	# checkpatch.pl runs spdxcheck.py with these (Debian's python3).
 	python3-ply python3-git
+	# make bench: a venv for wasm3 and wasmtime from PyPI (pywasm3 is built
+	# from source); clang-19 and lld-19 above build the benchmarks to wasm.
+	python3-venv python3-dev
 )
 
 missing=()
