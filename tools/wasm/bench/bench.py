@@ -244,7 +244,9 @@ def machine_info():
         "wasm3": "pywasm3 " + pkg_version("pywasm3"),
         "wasmtime": "wasmtime-py " + pkg_version("wasmtime"),
         "python": tool_version([python, "--version"]),
-        "engine_commit": tool_version(["git", "-C", TOP, "log", "-1", "--format=%h %s"]),
+        # The last commit that changed the engine.
+        "engine_commit": tool_version(["git", "-C", TOP, "log", "-1", "--format=%h %s", "--",
+                                       "drivers/wasm/engine"]),
         "engine_dirty": subprocess.run(
             ["git", "-C", TOP, "diff", "--quiet", "HEAD", "--", "drivers/wasm/engine"]
         ).returncode != 0,
