@@ -78,7 +78,9 @@ macro_rules! ops {
         /// `cost`, if `f(a, b)` (the `...Imm` ones compare with a sign-extended 16-bit `imm`);
         /// loads `{ d, addr, offset }` read memory 0 at `slot addr + offset` (`...Abs { d, addr }`:
         /// a constant address); stores `{ addr, v, offset }` write slot `v` (`...Imm`: a
-        /// sign-extended 16-bit `v`).
+        /// sign-extended 16-bit `v`). The `...W` loads and stores add `offset` to the address
+        /// modulo 2^32, as an `i32.add` of a constant before an access with offset 0 does:
+        /// they are that pair fused.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[allow(missing_docs)]
         pub enum Op {
@@ -233,10 +235,15 @@ ops! {
     load {
         I32Load, I64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U, I64Load8S,
         I64Load16S, I64Load32S, I64Load32U,
+        I32LoadW, I64LoadW, I32Load8SW, I32Load8UW, I32Load16SW, I32Load16UW, I64Load8SW,
+        I64Load16SW, I64Load32SW, I64Load32UW,
     }
     load_abs { I32LoadAbs, I64LoadAbs }
-    store { I32Store, I64Store, I32Store8, I32Store16 }
-    store_imm { I32StoreImm, I64StoreImm, I32Store8Imm, I32Store16Imm }
+    store { I32Store, I64Store, I32Store8, I32Store16, I32StoreW, I64StoreW, I32Store8W, I32Store16W }
+    store_imm {
+        I32StoreImm, I64StoreImm, I32Store8Imm, I32Store16Imm,
+        I32StoreImmW, I64StoreImmW, I32Store8ImmW, I32Store16ImmW,
+    }
 }
 
 // The executor's speed depends on instructions staying small: keep them at 12 bytes.

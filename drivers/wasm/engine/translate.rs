@@ -1306,9 +1306,46 @@ impl<'a> Translator<'a> {
                 return Ok(());
             }
         }
+        if offset == 0 {
+            if let Some((last, a, imm)) = self.add_imm_of_top() {
+                // `i32.add (a, imm)` then an access at offset 0: one access at `a + imm`
+                // modulo 2^32, in place of the add.
+                self.pop()?;
+                let d = self.push_temp()?;
+                return self.fuse_wrapped(last, make(d, a, imm));
+            }
+        }
         let addr = self.pop_slot()?;
         let d = self.push_temp()?;
         self.emit(make(d, addr, offset))?;
+        Ok(())
+    }
+
+    /// If the value on top of the stack is a temporary the last instruction computed as
+    /// `i32.add` of a slot and a constant, returns that instruction and its operands.
+    fn add_imm_of_top(&self) -> Option<(usize, Slot, u32)> {
+        let last = self.producer_of_top()?;
+        match *self.ops.get(last)? {
+            Op::I32AddImm { a, imm, .. } => Some((last, a, imm as u32)),
+            _ => None,
+        }
+    }
+
+    /// Replaces the address computation at `last` by `access` (a load or store at offset 0,
+    /// with the add's constant as its offset) in its wrapping form.
+    fn fuse_wrapped(&mut self, last: usize, access: Op) -> Result<(), Error> {
+        let fused = wrapped(access).ok_or_else(|| internal("wrapped access"))?;
+        let old = self.ops.get(last).map_or(0, Op::weight);
+        if let Some(o) = self.ops.get_mut(last) {
+            *o = fused;
+        }
+        // A trap is the access's, at its offset.
+        if let Some(o) = self.offsets.get_mut(last) {
+            *o = self.offset;
+        }
+        if let Some(r) = self.regions.get_mut(self.region as usize) {
+            r.weight = r.weight - old + fused.weight();
+        }
         Ok(())
     }
 
@@ -1321,20 +1358,30 @@ impl<'a> Translator<'a> {
         let v = self.pop()?;
         let h = self.height();
         if let Operand::Const(c) = v {
-            if let Ok(imm) = i16::try_from(c as i64) {
+            // An i32 constant is zero-extended in its slot; as a sign-extended immediate,
+            // only its low 32 bits matter for 32-bit and narrower stores.
+            let imm = i16::try_from(c as i64).ok().or_else(|| {
+                i16::try_from(c as u32 as i32)
+                    .ok()
+                    .filter(|&imm| !matches!(make_imm(0, imm, offset), Op::I64StoreImm { .. }))
+            });
+            if let Some(imm) = imm {
+                if offset == 0 {
+                    if let Some((last, a, k)) = self.add_imm_of_top() {
+                        self.pop()?;
+                        return self.fuse_wrapped(last, make_imm(a, imm, k));
+                    }
+                }
                 let addr = self.pop_slot()?;
                 self.emit(make_imm(addr, imm, offset))?;
                 return Ok(());
             }
-            // An i32 constant is zero-extended in its slot; as a sign-extended immediate,
-            // only its low 32 bits matter for 32-bit and narrower stores.
-            if let Ok(imm) = i16::try_from(c as u32 as i32) {
-                let op = make_imm(0, imm, offset);
-                if !matches!(op, Op::I64StoreImm { .. }) {
-                    let addr = self.pop_slot()?;
-                    self.emit(make_imm(addr, imm, offset))?;
-                    return Ok(());
-                }
+        }
+        // A value in a local needs no instruction: the address's may still be the last one.
+        if let (Operand::Local(x), 0) = (v, offset) {
+            if let Some((last, a, k)) = self.add_imm_of_top() {
+                self.pop()?;
+                return self.fuse_wrapped(last, make(a, x as Slot, k));
             }
         }
         let sv = self.operand_slot(v, h)?;
@@ -1921,6 +1968,29 @@ impl BinForm {
     }
 }
 
+/// The wrapping form of a load or store (see [`Op`]): the same operands, its offset added to
+/// the address modulo 2^32.
+fn wrapped(op: Op) -> Option<Op> {
+    macro_rules! wrap {
+        (load: $($l:ident => $lw:ident),* ; store: $($s:ident => $sw:ident),*) => {
+            match op {
+                $(Op::$l { d, addr, offset } => Some(Op::$lw { d, addr, offset }),)*
+                $(Op::$s { addr, v, offset } => Some(Op::$sw { addr, v, offset }),)*
+                _ => None,
+            }
+        };
+    }
+    wrap!(
+        load: I32Load => I32LoadW, I64Load => I64LoadW, I32Load8S => I32Load8SW,
+        I32Load8U => I32Load8UW, I32Load16S => I32Load16SW, I32Load16U => I32Load16UW,
+        I64Load8S => I64Load8SW, I64Load16S => I64Load16SW, I64Load32S => I64Load32SW,
+        I64Load32U => I64Load32UW;
+        store: I32Store => I32StoreW, I64Store => I64StoreW, I32Store8 => I32Store8W,
+        I32Store16 => I32Store16W, I32StoreImm => I32StoreImmW, I64StoreImm => I64StoreImmW,
+        I32Store8Imm => I32Store8ImmW, I32Store16Imm => I32Store16ImmW
+    )
+}
+
 /// The slot an instruction writes its single result to, if it has one.
 fn result_slot(op: &Op) -> Option<Slot> {
     let mut op = *op;
@@ -1965,7 +2035,8 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I64MulImm, I64DivSImm, I64DivUImm, I64RemSImm, I64RemUImm, I64AndImm, I64OrImm,
         I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm, I64RotrImm,
         I32Load, I64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U, I64Load8S, I64Load16S,
-        I64Load32S, I64Load32U, I32LoadAbs, I64LoadAbs,
+        I64Load32S, I64Load32U, I32LoadW, I64LoadW, I32Load8SW, I32Load8UW, I32Load16SW,
+        I32Load16UW, I64Load8SW, I64Load16SW, I64Load32SW, I64Load32UW, I32LoadAbs, I64LoadAbs,
         Const32, Const64, Select, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
         MemorySize,
     )

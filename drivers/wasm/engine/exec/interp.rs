@@ -248,6 +248,27 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 nospec_index(ea as usize, mem_len - $n)
             }};
         }
+        // The wrapping form: `addr + offset` modulo 2^32 (see `Op`).
+        macro_rules! eaw {
+            ($addr:expr, $offset:expr, $n:expr) => {{
+                ea!(($addr as u32).wrapping_add($offset), 0u32, $n)
+            }};
+        }
+        macro_rules! ldw {
+            ($addr:expr, $offset:expr, $n:literal) => {{
+                let ea = eaw!($addr, $offset, $n);
+                // SAFETY: as for `ld!`.
+                unsafe { ptr::read_unaligned(mem.add(ea).cast::<[u8; $n]>()) }
+            }};
+        }
+        macro_rules! stw {
+            ($addr:expr, $offset:expr, $bytes:expr) => {{
+                let bytes = $bytes;
+                let ea = eaw!($addr, $offset, bytes.len());
+                // SAFETY: as for `ld!`.
+                unsafe { ptr::write_unaligned(mem.add(ea).cast(), bytes) }
+            }};
+        }
         macro_rules! ld {
             ($addr:expr, $offset:expr, $n:literal) => {{
                 let ea = ea!($addr, $offset, $n);
@@ -892,6 +913,39 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 Op::I64Load32U { d, addr, offset } => {
                     w!(d, u64::from(u32::from_le_bytes(ld!(r!(addr), offset, 4))))
                 }
+                Op::I32LoadW { d, addr, offset } => {
+                    w!(d, w32(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
+                }
+                Op::I64LoadW { d, addr, offset } => {
+                    w!(d, u64::from_le_bytes(ldw!(r!(addr), offset, 8)))
+                }
+                Op::I32Load8SW { d, addr, offset } => {
+                    w!(d, i32s(i32::from(ldw!(r!(addr), offset, 1)[0] as i8)))
+                }
+                Op::I32Load8UW { d, addr, offset } => {
+                    w!(d, u64::from(ldw!(r!(addr), offset, 1)[0]))
+                }
+                Op::I32Load16SW { d, addr, offset } => w!(
+                    d,
+                    i32s(i32::from(i16::from_le_bytes(ldw!(r!(addr), offset, 2))))
+                ),
+                Op::I32Load16UW { d, addr, offset } => {
+                    w!(d, u64::from(u16::from_le_bytes(ldw!(r!(addr), offset, 2))))
+                }
+                Op::I64Load8SW { d, addr, offset } => {
+                    w!(d, i64::from(ldw!(r!(addr), offset, 1)[0] as i8) as u64)
+                }
+                Op::I64Load16SW { d, addr, offset } => w!(
+                    d,
+                    i64::from(i16::from_le_bytes(ldw!(r!(addr), offset, 2))) as u64
+                ),
+                Op::I64Load32SW { d, addr, offset } => w!(
+                    d,
+                    i64::from(i32::from_le_bytes(ldw!(r!(addr), offset, 4))) as u64
+                ),
+                Op::I64Load32UW { d, addr, offset } => {
+                    w!(d, u64::from(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
+                }
                 Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
                 Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
                 Op::I32Store { addr, v, offset } => {
@@ -910,6 +964,24 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 }
                 Op::I32Store8Imm { addr, v, offset } => st!(r!(addr), offset, [v as u8]),
                 Op::I32Store16Imm { addr, v, offset } => st!(r!(addr), offset, v.to_le_bytes()),
+                Op::I32StoreW { addr, v, offset } => {
+                    stw!(r!(addr), offset, (r!(v) as u32).to_le_bytes())
+                }
+                Op::I64StoreW { addr, v, offset } => stw!(r!(addr), offset, r!(v).to_le_bytes()),
+                Op::I32Store8W { addr, v, offset } => stw!(r!(addr), offset, [r!(v) as u8]),
+                Op::I32Store16W { addr, v, offset } => {
+                    stw!(r!(addr), offset, (r!(v) as u16).to_le_bytes())
+                }
+                Op::I32StoreImmW { addr, v, offset } => {
+                    stw!(r!(addr), offset, i32::from(v).to_le_bytes())
+                }
+                Op::I64StoreImmW { addr, v, offset } => {
+                    stw!(r!(addr), offset, i64::from(v).to_le_bytes())
+                }
+                Op::I32Store8ImmW { addr, v, offset } => stw!(r!(addr), offset, [v as u8]),
+                Op::I32Store16ImmW { addr, v, offset } => {
+                    stw!(r!(addr), offset, v.to_le_bytes())
+                }
                 Op::MemorySize { d } => w!(d, (mem_len / PAGE_SIZE) as u64),
                 Op::MemoryGrow { d, s } => {
                     let delta = r!(s) as u32;

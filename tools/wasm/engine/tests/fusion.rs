@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The translator fuses common instruction sequences into one instruction of the internal
+//! form. Each test here checks that the fused instruction is used for the sequence, and that
+//! it computes exactly what the sequence does, at the edges too (wrap-around, bounds, traps
+//! and where they are reported).
+
+use std::sync::Arc;
+
+use wasm_engine::ir::Op;
+use wasm_engine::{Config, Error, Module, Store, TrapKind, Value};
+
+fn module(wat: &str) -> Arc<Module> {
+    let bytes = wat::parse_str(wat).expect("test module must parse");
+    Arc::new(Module::new(&Config::default(), &bytes).expect("test module must load"))
+}
+
+/// The instructions of defined function `i`.
+fn ops(m: &Module, i: usize) -> Vec<Op> {
+    m.translated()[i].ops.clone()
+}
+
+fn call(m: &Arc<Module>, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let mut store = Store::new(Config::default(), ());
+    let instance = store.instantiate(m, &[])?;
+    let f = store
+        .get_export(instance, func)
+        .and_then(|e| e.func())
+        .expect("export");
+    store.invoke(f, args)
+}
+
+fn trap(r: Result<Vec<Value>, Error>) -> (TrapKind, Option<u32>) {
+    match r {
+        Err(Error::Trap(t)) => (t.kind, t.offset),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+/// `i32.add` of a constant feeding a load or store at offset 0 is one access whose address
+/// wraps modulo 2^32 like the add.
+#[test]
+fn add_constant_then_access_wraps() {
+    let m = module(
+        r#"(module (memory 1)
+            (data (i32.const 4) "\01\02\03\04\05\06\07\08")
+            (func (export "load") (param i32) (result i32)
+                (i32.load (i32.add (local.get 0) (i32.const 8))))
+            (func (export "load8") (param i32) (result i32)
+                (i32.load8_s (i32.add (local.get 0) (i32.const 8))))
+            (func (export "load64") (param i32) (result i64)
+                (i64.load (i32.add (local.get 0) (i32.const 8))))
+            (func (export "store") (param i32 i32) (result i32)
+                (i32.store (i32.add (local.get 0) (i32.const 8)) (local.get 1))
+                (i32.load (i32.and (i32.add (local.get 0) (i32.const 8)) (i32.const 0xffff))))
+            (func (export "store_imm") (param i32) (result i32)
+                (i32.store16 (i32.add (local.get 0) (i32.const 8)) (i32.const -2))
+                (i32.load (i32.const 100))))"#,
+    );
+    let fused = |i: usize| {
+        ops(&m, i).iter().any(|op| {
+            matches!(
+                op,
+                Op::I32LoadW { .. }
+                    | Op::I32Load8SW { .. }
+                    | Op::I64LoadW { .. }
+                    | Op::I32StoreW { .. }
+                    | Op::I32Store16ImmW { .. }
+            )
+        })
+    };
+    assert!((0..5).all(fused), "every access is fused with its add");
+    assert!(
+        ops(&m, 0)
+            .iter()
+            .all(|op| !matches!(op, Op::I32AddImm { .. })),
+        "the add is gone"
+    );
+    let i = |v: i32| Value::I32(v);
+    // -4 + 8 wraps to 4.
+    assert_eq!(call(&m, "load", &[i(-4)]).unwrap(), [i(0x0403_0201)]);
+    assert_eq!(call(&m, "load8", &[i(-3)]).unwrap(), [i(2)]);
+    assert_eq!(
+        call(&m, "load64", &[i(-4)]).unwrap(),
+        [Value::I64(0x0807_0605_0403_0201)]
+    );
+    assert_eq!(call(&m, "store", &[i(92), i(77)]).unwrap(), [i(77)]);
+    assert_eq!(call(&m, "store", &[i(-8), i(5)]).unwrap(), [i(5)]);
+    assert_eq!(call(&m, "store_imm", &[i(92)]).unwrap(), [i(0xfffe)]);
+    // Out of bounds, with and without wrapping: a trap, reported at the access.
+    for a in [65536 - 8, 65536 - 7, i32::MAX, -9] {
+        let (kind, offset) = trap(call(&m, "load", &[i(a)]));
+        assert_eq!(kind, TrapKind::MemoryOutOfBounds, "address {a} + 8");
+        let load_at = ops(&m, 0)
+            .iter()
+            .position(|op| matches!(op, Op::I32LoadW { .. }))
+            .unwrap();
+        assert_eq!(offset, Some(m.translated()[0].offsets[load_at]));
+    }
+    let (kind, _) = trap(call(&m, "store", &[i(65536 - 11), i(1)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+}
+
+/// The add is not fused when the access has an offset of its own (the sum of the two must
+/// not wrap), nor when its result is used again.
+#[test]
+fn add_constant_stays_when_it_must() {
+    let m = module(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\01\02\03\04\05\06\07\08")
+            (func (export "offset") (param i32) (result i32)
+                (i32.load offset=4 (i32.add (local.get 0) (i32.const 8))))
+            (func (export "tee") (param i32) (result i32) (local i32)
+                (i32.load (local.tee 1 (i32.add (local.get 0) (i32.const 8))))
+                (local.get 1)
+                (i32.add)))"#,
+    );
+    assert!(ops(&m, 0)
+        .iter()
+        .any(|op| matches!(op, Op::I32AddImm { .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::I32AddImm { .. })));
+    let i = |v: i32| Value::I32(v);
+    // -8 + 8 = 0, then offset 4 (no wrap of the offset itself).
+    assert_eq!(call(&m, "offset", &[i(-8)]).unwrap(), [i(0x0807_0605)]);
+    let (kind, _) = trap(call(&m, "offset", &[i(-12)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    assert_eq!(call(&m, "tee", &[i(-8)]).unwrap(), [i(0x0403_0201)]);
+}
