@@ -68,6 +68,9 @@ macro_rules! ops {
         load_abs { $($loadabs:ident),* $(,)? }
         store { $($store:ident),* $(,)? }
         store_imm { $($storeimm:ident),* $(,)? }
+        load_idx { $($loadidx:ident),* $(,)? }
+        store_idx { $($storeidx:ident),* $(,)? }
+        store_idx_imm { $($storeidximm:ident),* $(,)? }
     ) => {
         /// One instruction of the internal form, 12 bytes.
         ///
@@ -80,7 +83,9 @@ macro_rules! ops {
         /// a constant address); stores `{ addr, v, offset }` write slot `v` (`...Imm`: a
         /// sign-extended 16-bit `v`). The `...W` loads and stores add `offset` to the address
         /// modulo 2^32, as an `i32.add` of a constant before an access with offset 0 does:
-        /// they are that pair fused.
+        /// they are that pair fused. The indexed loads and stores (`...X`) access `slot a +
+        /// slot b` (modulo 2^32, as an `i32.add`) `+ offset`: `{ d, a, b, offset }` and
+        /// `{ a, b, v, offset }`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[allow(missing_docs)]
         pub enum Op {
@@ -95,6 +100,9 @@ macro_rules! ops {
             $($loadabs { d: Slot, addr: u32 },)*
             $($store { addr: Slot, v: Slot, offset: u32 },)*
             $($storeimm { addr: Slot, v: i16, offset: u32 },)*
+            $($loadidx { d: Slot, a: Slot, b: Slot, offset: u32 },)*
+            $($storeidx { a: Slot, b: Slot, v: Slot, offset: u32 },)*
+            $($storeidximm { a: Slot, b: Slot, v: i16, offset: u32 },)*
         }
 
         impl Op {
@@ -113,6 +121,9 @@ macro_rules! ops {
                     $(Op::$loadabs { d, .. } => f(d.into()),)*
                     $(Op::$store { addr, v, .. } => { f(addr.into()); f(v.into()); })*
                     $(Op::$storeimm { addr, .. } => f(addr.into()),)*
+                    $(Op::$loadidx { d, a, b, .. } => { f(d.into()); f(a.into()); f(b.into()); })*
+                    $(Op::$storeidx { a, b, v, .. } => { f(a.into()); f(b.into()); f(v.into()); })*
+                    $(Op::$storeidximm { a, b, .. } => { f(a.into()); f(b.into()); })*
                     _ => return false,
                 }
                 true
@@ -244,6 +255,12 @@ ops! {
         I32StoreImm, I64StoreImm, I32Store8Imm, I32Store16Imm,
         I32StoreImmW, I64StoreImmW, I32Store8ImmW, I32Store16ImmW,
     }
+    load_idx {
+        I32LoadX, I64LoadX, I32Load8SX, I32Load8UX, I32Load16SX, I32Load16UX, I64Load8SX,
+        I64Load16SX, I64Load32SX, I64Load32UX,
+    }
+    store_idx { I32StoreX, I64StoreX, I32Store8X, I32Store16X }
+    store_idx_imm { I32StoreImmX, I64StoreImmX, I32Store8ImmX, I32Store16ImmX }
 }
 
 // The executor's speed depends on instructions staying small: keep them at 12 bytes.

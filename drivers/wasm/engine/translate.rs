@@ -1315,6 +1315,12 @@ impl<'a> Translator<'a> {
                 return self.fuse_wrapped(last, make(d, a, imm));
             }
         }
+        if let Some((last, a, b)) = self.add_of_top() {
+            // `i32.add (a, b)` then an access: one indexed access.
+            self.pop()?;
+            let d = self.push_temp()?;
+            return self.fuse_indexed(last, make(d, 0, offset), a, b);
+        }
         let addr = self.pop_slot()?;
         let d = self.push_temp()?;
         self.emit(make(d, addr, offset))?;
@@ -1331,10 +1337,26 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// Replaces the address computation at `last` by `access` (a load or store at offset 0,
-    /// with the add's constant as its offset) in its wrapping form.
-    fn fuse_wrapped(&mut self, last: usize, access: Op) -> Result<(), Error> {
-        let fused = wrapped(access).ok_or_else(|| internal("wrapped access"))?;
+    /// If the value on top of the stack is a temporary the last instruction computed as
+    /// `i32.add` of two slots, returns that instruction and its operands.
+    fn add_of_top(&self) -> Option<(usize, Slot, Slot)> {
+        let last = self.producer_of_top()?;
+        match *self.ops.get(last)? {
+            Op::I32Add { a, b, .. } => Some((last, a, b)),
+            _ => None,
+        }
+    }
+
+    /// Replaces the address computation `a + b` at `last` by `access` (a load or store whose
+    /// address operand is ignored) in its indexed form.
+    fn fuse_indexed(&mut self, last: usize, access: Op, a: Slot, b: Slot) -> Result<(), Error> {
+        let fused = indexed(access, a, b).ok_or_else(|| internal("indexed access"))?;
+        self.replace_last(last, fused)
+    }
+
+    /// Puts `fused` in place of the instruction at `last`, which it absorbs together with
+    /// the operator being translated.
+    fn replace_last(&mut self, last: usize, fused: Op) -> Result<(), Error> {
         let old = self.ops.get(last).map_or(0, Op::weight);
         if let Some(o) = self.ops.get_mut(last) {
             *o = fused;
@@ -1347,6 +1369,13 @@ impl<'a> Translator<'a> {
             r.weight = r.weight - old + fused.weight();
         }
         Ok(())
+    }
+
+    /// Replaces the address computation at `last` by `access` (a load or store at offset 0,
+    /// with the add's constant as its offset) in its wrapping form.
+    fn fuse_wrapped(&mut self, last: usize, access: Op) -> Result<(), Error> {
+        let fused = wrapped(access).ok_or_else(|| internal("wrapped access"))?;
+        self.replace_last(last, fused)
     }
 
     fn store(
@@ -1372,16 +1401,26 @@ impl<'a> Translator<'a> {
                         return self.fuse_wrapped(last, make_imm(a, imm, k));
                     }
                 }
+                if let Some((last, a, b)) = self.add_of_top() {
+                    self.pop()?;
+                    return self.fuse_indexed(last, make_imm(0, imm, offset), a, b);
+                }
                 let addr = self.pop_slot()?;
                 self.emit(make_imm(addr, imm, offset))?;
                 return Ok(());
             }
         }
         // A value in a local needs no instruction: the address's may still be the last one.
-        if let (Operand::Local(x), 0) = (v, offset) {
-            if let Some((last, a, k)) = self.add_imm_of_top() {
+        if let Operand::Local(x) = v {
+            if offset == 0 {
+                if let Some((last, a, k)) = self.add_imm_of_top() {
+                    self.pop()?;
+                    return self.fuse_wrapped(last, make(a, x as Slot, k));
+                }
+            }
+            if let Some((last, a, b)) = self.add_of_top() {
                 self.pop()?;
-                return self.fuse_wrapped(last, make(a, x as Slot, k));
+                return self.fuse_indexed(last, make(0, x as Slot, offset), a, b);
             }
         }
         let sv = self.operand_slot(v, h)?;
@@ -1991,6 +2030,29 @@ fn wrapped(op: Op) -> Option<Op> {
     )
 }
 
+/// The indexed form of a load or store (see [`Op`]) at `slot a + slot b`: the same result
+/// or value and offset.
+fn indexed(op: Op, a: Slot, b: Slot) -> Option<Op> {
+    macro_rules! index {
+        (load: $($l:ident => $lx:ident),* ; store: $($s:ident => $sx:ident),*) => {
+            match op {
+                $(Op::$l { d, offset, .. } => Some(Op::$lx { d, a, b, offset }),)*
+                $(Op::$s { v, offset, .. } => Some(Op::$sx { a, b, v, offset }),)*
+                _ => None,
+            }
+        };
+    }
+    index!(
+        load: I32Load => I32LoadX, I64Load => I64LoadX, I32Load8S => I32Load8SX,
+        I32Load8U => I32Load8UX, I32Load16S => I32Load16SX, I32Load16U => I32Load16UX,
+        I64Load8S => I64Load8SX, I64Load16S => I64Load16SX, I64Load32S => I64Load32SX,
+        I64Load32U => I64Load32UX;
+        store: I32Store => I32StoreX, I64Store => I64StoreX, I32Store8 => I32Store8X,
+        I32Store16 => I32Store16X, I32StoreImm => I32StoreImmX, I64StoreImm => I64StoreImmX,
+        I32Store8Imm => I32Store8ImmX, I32Store16Imm => I32Store16ImmX
+    )
+}
+
 /// The slot an instruction writes its single result to, if it has one.
 fn result_slot(op: &Op) -> Option<Slot> {
     let mut op = *op;
@@ -2036,7 +2098,9 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm, I64RotrImm,
         I32Load, I64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U, I64Load8S, I64Load16S,
         I64Load32S, I64Load32U, I32LoadW, I64LoadW, I32Load8SW, I32Load8UW, I32Load16SW,
-        I32Load16UW, I64Load8SW, I64Load16SW, I64Load32SW, I64Load32UW, I32LoadAbs, I64LoadAbs,
+        I32Load16UW, I64Load8SW, I64Load16SW, I64Load32SW, I64Load32UW, I32LoadX, I64LoadX,
+        I32Load8SX, I32Load8UX, I32Load16SX, I32Load16UX, I64Load8SX, I64Load16SX, I64Load32SX,
+        I64Load32UX, I32LoadAbs, I64LoadAbs,
         Const32, Const64, Select, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
         MemorySize,
     )

@@ -269,6 +269,17 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 unsafe { ptr::write_unaligned(mem.add(ea).cast(), bytes) }
             }};
         }
+        // The indexed form: `a + b` modulo 2^32, then `+ offset` (see `Op`).
+        macro_rules! ldx {
+            ($a:expr, $b:expr, $offset:expr, $n:literal) => {{
+                ld!(($a as u32).wrapping_add($b as u32), $offset, $n)
+            }};
+        }
+        macro_rules! stx {
+            ($a:expr, $b:expr, $offset:expr, $bytes:expr) => {{
+                st!(($a as u32).wrapping_add($b as u32), $offset, $bytes)
+            }};
+        }
         macro_rules! ld {
             ($addr:expr, $offset:expr, $n:literal) => {{
                 let ea = ea!($addr, $offset, $n);
@@ -946,6 +957,45 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 Op::I64Load32UW { d, addr, offset } => {
                     w!(d, u64::from(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
                 }
+                Op::I32LoadX { d, a, b: c, offset } => {
+                    w!(d, w32(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4))))
+                }
+                Op::I64LoadX { d, a, b: c, offset } => {
+                    w!(d, u64::from_le_bytes(ldx!(r!(a), r!(c), offset, 8)))
+                }
+                Op::I32Load8SX { d, a, b: c, offset } => {
+                    w!(d, i32s(i32::from(ldx!(r!(a), r!(c), offset, 1)[0] as i8)))
+                }
+                Op::I32Load8UX { d, a, b: c, offset } => {
+                    w!(d, u64::from(ldx!(r!(a), r!(c), offset, 1)[0]))
+                }
+                Op::I32Load16SX { d, a, b: c, offset } => w!(
+                    d,
+                    i32s(i32::from(i16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2))))
+                ),
+                Op::I32Load16UX { d, a, b: c, offset } => {
+                    w!(
+                        d,
+                        u64::from(u16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2)))
+                    )
+                }
+                Op::I64Load8SX { d, a, b: c, offset } => {
+                    w!(d, i64::from(ldx!(r!(a), r!(c), offset, 1)[0] as i8) as u64)
+                }
+                Op::I64Load16SX { d, a, b: c, offset } => w!(
+                    d,
+                    i64::from(i16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2))) as u64
+                ),
+                Op::I64Load32SX { d, a, b: c, offset } => w!(
+                    d,
+                    i64::from(i32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4))) as u64
+                ),
+                Op::I64Load32UX { d, a, b: c, offset } => {
+                    w!(
+                        d,
+                        u64::from(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4)))
+                    )
+                }
                 Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
                 Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
                 Op::I32Store { addr, v, offset } => {
@@ -981,6 +1031,28 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 Op::I32Store8ImmW { addr, v, offset } => stw!(r!(addr), offset, [v as u8]),
                 Op::I32Store16ImmW { addr, v, offset } => {
                     stw!(r!(addr), offset, v.to_le_bytes())
+                }
+                Op::I32StoreX { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, (r!(v) as u32).to_le_bytes())
+                }
+                Op::I64StoreX { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, r!(v).to_le_bytes())
+                }
+                Op::I32Store8X { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, [r!(v) as u8])
+                }
+                Op::I32Store16X { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, (r!(v) as u16).to_le_bytes())
+                }
+                Op::I32StoreImmX { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, i32::from(v).to_le_bytes())
+                }
+                Op::I64StoreImmX { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, i64::from(v).to_le_bytes())
+                }
+                Op::I32Store8ImmX { a, b: c, v, offset } => stx!(r!(a), r!(c), offset, [v as u8]),
+                Op::I32Store16ImmX { a, b: c, v, offset } => {
+                    stx!(r!(a), r!(c), offset, v.to_le_bytes())
                 }
                 Op::MemorySize { d } => w!(d, (mem_len / PAGE_SIZE) as u64),
                 Op::MemoryGrow { d, s } => {

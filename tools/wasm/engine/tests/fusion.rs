@@ -128,3 +128,72 @@ fn add_constant_stays_when_it_must() {
     assert_eq!(kind, TrapKind::MemoryOutOfBounds);
     assert_eq!(call(&m, "tee", &[i(-8)]).unwrap(), [i(0x0403_0201)]);
 }
+
+/// `i32.add` of two values feeding a load or store is one indexed access: the sum wraps
+/// modulo 2^32 like the add, the access's own offset does not.
+#[test]
+fn add_then_access_is_indexed() {
+    let m = module(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\01\02\03\04\05\06\07\08\09")
+            (func (export "load") (param i32 i32) (result i32)
+                (i32.load offset=1 (i32.add (local.get 0) (local.get 1))))
+            (func (export "load16") (param i32 i32) (result i64)
+                (i64.load16_s (i32.add (local.get 0) (local.get 1))))
+            (func (export "store") (param i32 i32 i32) (result i32)
+                (i32.store8 offset=2 (i32.add (local.get 0) (local.get 1)) (local.get 2))
+                (i32.load (i32.const 0)))
+            (func (export "store_imm") (param i32 i32) (result i64)
+                (i64.store (i32.add (local.get 0) (local.get 1)) (i64.const -3))
+                (i64.load (i32.const 8))))"#,
+    );
+    let fused = |i: usize| {
+        ops(&m, i).iter().any(|op| {
+            matches!(
+                op,
+                Op::I32LoadX { .. }
+                    | Op::I64Load16SX { .. }
+                    | Op::I32Store8X { .. }
+                    | Op::I64StoreImmX { .. }
+            )
+        })
+    };
+    assert!((0..4).all(fused), "every access is indexed");
+    assert!(
+        ops(&m, 0).iter().all(|op| !matches!(op, Op::I32Add { .. })),
+        "the add is gone"
+    );
+    let i = |v: i32| Value::I32(v);
+    assert_eq!(call(&m, "load", &[i(1), i(2)]).unwrap(), [i(0x0807_0605)]);
+    // 10 + -10 wraps to 0, then offset 1.
+    assert_eq!(
+        call(&m, "load", &[i(10), i(-10)]).unwrap(),
+        [i(0x0504_0302)]
+    );
+    assert_eq!(
+        call(&m, "load16", &[i(-1), i(1)]).unwrap(),
+        [Value::I64(0x0201)]
+    );
+    assert_eq!(
+        call(&m, "store", &[i(-2), i(2), i(0xaa)]).unwrap(),
+        [i(0x04aa_0201)]
+    );
+    assert_eq!(
+        call(&m, "store_imm", &[i(4), i(4)]).unwrap(),
+        [Value::I64(-3)]
+    );
+    // The offset is added without wrapping: -1 + 0 + 1 is out of bounds.
+    let (kind, offset) = trap(call(&m, "load", &[i(-1), i(0)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    let at = ops(&m, 0)
+        .iter()
+        .position(|op| matches!(op, Op::I32LoadX { .. }))
+        .unwrap();
+    assert_eq!(offset, Some(m.translated()[0].offsets[at]));
+    for (a, b) in [(65536, 0), (65530, 3), (i32::MAX, 1)] {
+        let (kind, _) = trap(call(&m, "load", &[i(a), i(b)]));
+        assert_eq!(kind, TrapKind::MemoryOutOfBounds, "{a} + {b} + 1");
+    }
+    let (kind, _) = trap(call(&m, "store_imm", &[i(65530), i(0)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+}
