@@ -329,8 +329,14 @@ def rst_table(header, rows, title=None):
     widths = [max(len(str(r[i])) for r in cols) for i in range(len(header))]
     sep = "  ".join("=" * w for w in widths)
 
+    def numeric(c):
+        return re.fullmatch(r"[0-9.]*", str(c)) is not None
+
+    # Names and text to the left, numbers to the right.
+    left = [i == 0 or not all(numeric(r[i]) for r in rows) for i in range(len(header))]
+
     def line(r):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+        return "  ".join(str(c).ljust(w) if left[i] else str(c).rjust(w)
                          for i, (c, w) in enumerate(zip(r, widths))).rstrip()
 
     out = [sep, line(header), sep] + [line(r) for r in rows] + [sep]
