@@ -250,7 +250,9 @@ ops! {
         I64Load16SW, I64Load32SW, I64Load32UW,
     }
     load_abs { I32LoadAbs, I64LoadAbs }
-    store { I32Store, I64Store, I32Store8, I32Store16, I32StoreW, I64StoreW, I32Store8W, I32Store16W }
+    store {
+        I32Store, I64Store, I32Store8, I32Store16, I32StoreW, I64StoreW, I32Store8W, I32Store16W,
+    }
     store_imm {
         I32StoreImm, I64StoreImm, I32Store8Imm, I32Store16Imm,
         I32StoreImmW, I64StoreImmW, I32Store8ImmW, I32Store16ImmW,

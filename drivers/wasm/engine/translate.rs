@@ -2007,51 +2007,44 @@ impl BinForm {
     }
 }
 
-/// The wrapping form of a load or store (see [`Op`]): the same operands, its offset added to
-/// the address modulo 2^32.
-fn wrapped(op: Op) -> Option<Op> {
-    macro_rules! wrap {
-        (load: $($l:ident => $lw:ident),* ; store: $($s:ident => $sw:ident),*) => {
+/// The fused forms of every load and store (see [`Op`]): the wrapping one (`...W`) and the
+/// indexed one (`...X`).
+macro_rules! access_forms {
+    (load: $($l:ident => $lw:ident / $lx:ident),* ;
+     store: $($s:ident => $sw:ident / $sx:ident),*) => {
+        /// The wrapping form of a load or store: the same operands, its offset added to the
+        /// address modulo 2^32.
+        fn wrapped(op: Op) -> Option<Op> {
             match op {
                 $(Op::$l { d, addr, offset } => Some(Op::$lw { d, addr, offset }),)*
                 $(Op::$s { addr, v, offset } => Some(Op::$sw { addr, v, offset }),)*
                 _ => None,
             }
-        };
-    }
-    wrap!(
-        load: I32Load => I32LoadW, I64Load => I64LoadW, I32Load8S => I32Load8SW,
-        I32Load8U => I32Load8UW, I32Load16S => I32Load16SW, I32Load16U => I32Load16UW,
-        I64Load8S => I64Load8SW, I64Load16S => I64Load16SW, I64Load32S => I64Load32SW,
-        I64Load32U => I64Load32UW;
-        store: I32Store => I32StoreW, I64Store => I64StoreW, I32Store8 => I32Store8W,
-        I32Store16 => I32Store16W, I32StoreImm => I32StoreImmW, I64StoreImm => I64StoreImmW,
-        I32Store8Imm => I32Store8ImmW, I32Store16Imm => I32Store16ImmW
-    )
-}
+        }
 
-/// The indexed form of a load or store (see [`Op`]) at `slot a + slot b`: the same result
-/// or value and offset.
-fn indexed(op: Op, a: Slot, b: Slot) -> Option<Op> {
-    macro_rules! index {
-        (load: $($l:ident => $lx:ident),* ; store: $($s:ident => $sx:ident),*) => {
+        /// The indexed form of a load or store at `slot a + slot b`: the same result or
+        /// value and offset.
+        fn indexed(op: Op, a: Slot, b: Slot) -> Option<Op> {
             match op {
                 $(Op::$l { d, offset, .. } => Some(Op::$lx { d, a, b, offset }),)*
                 $(Op::$s { v, offset, .. } => Some(Op::$sx { a, b, v, offset }),)*
                 _ => None,
             }
-        };
-    }
-    index!(
-        load: I32Load => I32LoadX, I64Load => I64LoadX, I32Load8S => I32Load8SX,
-        I32Load8U => I32Load8UX, I32Load16S => I32Load16SX, I32Load16U => I32Load16UX,
-        I64Load8S => I64Load8SX, I64Load16S => I64Load16SX, I64Load32S => I64Load32SX,
-        I64Load32U => I64Load32UX;
-        store: I32Store => I32StoreX, I64Store => I64StoreX, I32Store8 => I32Store8X,
-        I32Store16 => I32Store16X, I32StoreImm => I32StoreImmX, I64StoreImm => I64StoreImmX,
-        I32Store8Imm => I32Store8ImmX, I32Store16Imm => I32Store16ImmX
-    )
+        }
+    };
 }
+
+access_forms!(
+    load: I32Load => I32LoadW / I32LoadX, I64Load => I64LoadW / I64LoadX,
+    I32Load8S => I32Load8SW / I32Load8SX, I32Load8U => I32Load8UW / I32Load8UX,
+    I32Load16S => I32Load16SW / I32Load16SX, I32Load16U => I32Load16UW / I32Load16UX,
+    I64Load8S => I64Load8SW / I64Load8SX, I64Load16S => I64Load16SW / I64Load16SX,
+    I64Load32S => I64Load32SW / I64Load32SX, I64Load32U => I64Load32UW / I64Load32UX;
+    store: I32Store => I32StoreW / I32StoreX, I64Store => I64StoreW / I64StoreX,
+    I32Store8 => I32Store8W / I32Store8X, I32Store16 => I32Store16W / I32Store16X,
+    I32StoreImm => I32StoreImmW / I32StoreImmX, I64StoreImm => I64StoreImmW / I64StoreImmX,
+    I32Store8Imm => I32Store8ImmW / I32Store8ImmX, I32Store16Imm => I32Store16ImmW / I32Store16ImmX
+);
 
 /// The slot an instruction writes its single result to, if it has one.
 fn result_slot(op: &Op) -> Option<Slot> {
