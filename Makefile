@@ -52,6 +52,7 @@ kernel: tree
 
 tools: setup
 	@$(CARGO) build -q --release $(CARGO_FLAGS) --workspace
+	@$(S)/examples.sh
 
 vm: kernel tools
 	@$(S)/vm.sh "$(CMD)"

@@ -12,8 +12,9 @@ apt_pkgs=(
 	rustc-web rust-web-src cargo-web rustfmt-web rust-web-clippy
 	# bindgen-cli links against libclang; 7.2 needs >= 17.
 	libclang-19-dev
-	# clang and wasm-ld compile the KUnit suites' C test program to wasm.
-	clang-19 lld-19
+	# clang and wasm-ld compile the KUnit suites' C test program and the
+	# examples to wasm; wasi-libc and its builtins make WASI programs of C.
+	clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
 	# Kernel build dependencies.
 	gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils python3 kmod
 	# The VM: busybox for the initramfs, QEMU under TCG.

@@ -36,6 +36,8 @@ for t in "${tools[@]}"; do
 	done
 done
 [[ -d $TOP/examples ]] && cp -a "$TOP/examples/." "$root/examples/"
+# The C examples, built for WASI by scripts/examples.sh.
+[[ -d $CACHE/examples ]] && cp -a "$CACHE/examples/." "$root/examples/"
 [[ -d $TOP/tests/vm ]] && cp -a "$TOP/tests/vm/." "$root/tests/"
 
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"

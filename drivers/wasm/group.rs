@@ -15,6 +15,7 @@
 //! state lock ([`Group::collect`]), at once if nobody holds it.
 
 use crate::host::Spectest;
+use crate::platform::{Environ, KernelPlatform};
 use crate::registry::ModuleHandle;
 use kernel::{
     alloc::AllocError,
@@ -26,7 +27,7 @@ use kernel::{
     },
     task,
 };
-use wasm_engine::{Config, InstanceAddr, InterruptHook, Store, TrapKind};
+use wasm_engine::{Config, FuncAddr, InstanceAddr, InterruptHook, Store, TrapKind};
 
 /// Set when the driver is being unloaded: every run and validation stops at its next
 /// interrupt check, so that unloading completes in bounded time.
@@ -83,14 +84,41 @@ pub(crate) struct GroupLimits {
 
 /// What the state lock protects.
 pub(crate) struct GroupState {
-    /// The engine store of all the group's instances.
-    pub(crate) store: Store<(), ModuleHandle>,
+    /// The engine store of all the group's instances; its data is what host functions see.
+    pub(crate) store: Store<KernelPlatform, ModuleHandle>,
     /// Names under which instances of the group are importable (REGISTER).
     pub(crate) registered: KVec<(KVec<u8>, InstanceAddr)>,
     /// The conformance-testing host module, made on first use.
     pub(crate) spectest: Option<Spectest>,
+    /// The host functions of the ABI (`kernel`, WASI) made so far, by import.
+    pub(crate) abi_funcs: KVec<(u32, FuncAddr)>,
+    /// The arguments and environment ARGS gave instances.
+    pub(crate) environs: KVec<(InstanceAddr, Arc<Environ>)>,
     /// The instances the registry holds: the roots of [`Group::collect`].
     members: KVec<InstanceAddr>,
+}
+
+impl GroupState {
+    /// The arguments and environment ARGS gave `addr`, if any.
+    pub(crate) fn environ_of(&self, addr: InstanceAddr) -> Option<Arc<Environ>> {
+        self.environs
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Gives `addr` `environ`, replacing what it had.
+    pub(crate) fn set_environ(
+        &mut self,
+        addr: InstanceAddr,
+        environ: Arc<Environ>,
+    ) -> core::result::Result<(), AllocError> {
+        match self.environs.iter_mut().find(|(a, _)| *a == addr) {
+            Some(slot) => slot.1 = environ,
+            None => self.environs.push((addr, environ), GFP_KERNEL_ACCOUNT)?,
+        }
+        Ok(())
+    }
 }
 
 /// Instances linked to each other: one engine store.
@@ -127,7 +155,7 @@ impl Group {
                 max_memory_pages: limits.max_memory_pages,
                 ..config
             },
-            (),
+            KernelPlatform::new(),
         );
         store
             .try_set_interrupt_hook(KernelHook {
@@ -140,6 +168,8 @@ impl Group {
                     store,
                     registered: KVec::new(),
                     spectest: None,
+                    abi_funcs: KVec::new(),
+                    environs: KVec::new(),
                     members: KVec::new(),
                 }),
                 dead <- new_mutex!(KVec::new()),
@@ -199,6 +229,7 @@ impl Group {
         }
         state.members.retain(|m| !dead.contains(m));
         state.registered.retain(|(_, addr)| !dead.contains(addr));
+        state.environs.retain(|(addr, _)| !dead.contains(addr));
         dead.clear();
         drop(dead);
         Self::collect_garbage(state);

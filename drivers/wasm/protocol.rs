@@ -86,6 +86,12 @@ pub const REPLY_HEADER_LEN: usize = 16;
 /// The largest number of module bytes in one [`Request::LoadChunk`]: 15 KiB.
 pub const MAX_CHUNK_LEN: usize = 15 * 1024;
 
+/// The size of an OUTPUT message's header: the reply header and the file descriptor.
+pub const OUTPUT_HEADER_LEN: usize = REPLY_HEADER_LEN + 4;
+
+/// The most bytes of program output in one OUTPUT message: 16 344.
+pub const MAX_OUTPUT_CHUNK: usize = MAX_PAYLOAD_LEN - OUTPUT_HEADER_LEN;
+
 /// The largest module the protocol can carry (64 MiB). The driver may accept less: it says
 /// how much in [`VersionInfo::max_module_len`].
 pub const MAX_MODULE_LEN: u32 = 64 << 20;
@@ -230,11 +236,17 @@ pub enum Command {
     Get = 12,
     /// Ties a handle to the sender's socket: it is unloaded when the socket closes.
     Transient = 13,
+    /// The output of a running program (WASI's standard output and error). Never a request:
+    /// the driver sends it to the client whose INVOKE runs the program, with the INVOKE's
+    /// sequence number, before the INVOKE's reply.
+    Output = 14,
+    /// Sets the arguments and environment that WASI programs of an instance see.
+    Args = 15,
 }
 
 impl Command {
     /// Every command, in code order.
-    pub const ALL: [Command; 13] = [
+    pub const ALL: [Command; 15] = [
         Self::Version,
         Self::LoadBegin,
         Self::LoadChunk,
@@ -248,6 +260,8 @@ impl Command {
         Self::Register,
         Self::Get,
         Self::Transient,
+        Self::Output,
+        Self::Args,
     ];
 
     /// The command with code `code`, if any.
@@ -283,6 +297,8 @@ impl Command {
             Self::Register => "REGISTER",
             Self::Get => "GET",
             Self::Transient => "TRANSIENT",
+            Self::Output => "OUTPUT",
+            Self::Args => "ARGS",
         }
     }
 }
@@ -430,11 +446,14 @@ pub enum TrapCode {
     Host = 14,
     /// The engine stopped on an internal inconsistency.
     Internal = 15,
+    /// The program ended itself (WASI's `proc_exit`); [`TrapInfo::host_code`] has its exit
+    /// status. Not an error.
+    Exit = 16,
 }
 
 impl TrapCode {
     /// Every trap code, in code order.
-    pub const ALL: [TrapCode; 15] = [
+    pub const ALL: [TrapCode; 16] = [
         Self::Unreachable,
         Self::MemoryOutOfBounds,
         Self::TableOutOfBounds,
@@ -450,6 +469,7 @@ impl TrapCode {
         Self::Interrupted,
         Self::Host,
         Self::Internal,
+        Self::Exit,
     ];
 
     /// The trap code with code `code`, if any.
@@ -479,6 +499,7 @@ impl TrapCode {
             Self::Interrupted => "interrupted",
             Self::Host => "host function failed",
             Self::Internal => "internal engine error",
+            Self::Exit => "exit",
         }
     }
 }
@@ -872,6 +893,17 @@ pub enum Request<'a> {
         /// The handle.
         handle: u64,
     },
+    /// Sets the arguments and the environment that WASI programs of `instance` get
+    /// (`args_get`, `environ_get`), replacing those set before. Each list is its entries,
+    /// each followed by a NUL byte; an entry holds no NUL.
+    Args {
+        /// The instance's handle.
+        instance: u64,
+        /// The arguments, the program's name first.
+        args: &'a [u8],
+        /// The environment, `NAME=value` entries.
+        env: &'a [u8],
+    },
 }
 
 impl<'a> Request<'a> {
@@ -891,6 +923,7 @@ impl<'a> Request<'a> {
             Self::Register { .. } => Command::Register,
             Self::Get { .. } => Command::Get,
             Self::Transient { .. } => Command::Transient,
+            Self::Args { .. } => Command::Args,
         }
     }
 
@@ -993,6 +1026,20 @@ impl<'a> Request<'a> {
                 Self::Get { instance, name }
             }
             Command::Transient => Self::Transient { handle: r.u64()? },
+            Command::Args => {
+                let instance = r.u64()?;
+                let args_len = r.u32()? as usize;
+                let env_len = r.u32()? as usize;
+                let args = check_list(r.take(args_len)?, "arguments")?;
+                let env = check_list(r.take(env_len)?, "environment")?;
+                Self::Args {
+                    instance,
+                    args,
+                    env,
+                }
+            }
+            // The driver sends OUTPUT; no client may.
+            Command::Output => return Err(ProtoError::UnknownCommand(command.code())),
         };
         r.finish()?;
         Ok(request)
@@ -1083,6 +1130,19 @@ impl<'a> Request<'a> {
                 w.put(name.as_bytes())?;
             }
             Self::Transient { handle } => w.u64(handle)?,
+            Self::Args {
+                instance,
+                args,
+                env,
+            } => {
+                check_list(args, "arguments")?;
+                check_list(env, "environment")?;
+                w.u64(instance)?;
+                w.u32(list_len(args)?)?;
+                w.u32(list_len(env)?)?;
+                w.put(args)?;
+                w.put(env)?;
+            }
         }
         Ok(w.pos)
     }
@@ -1124,6 +1184,35 @@ fn check_link_limits(fuel: u64, max_memory_pages: u32, link: u64) -> Result<(), 
         return Err(ProtoError::InvalidField("limits of a linked instance"));
     }
     Ok(())
+}
+
+/// Checks an ARGS list: empty, or entries each ending with a NUL byte.
+fn check_list<'a>(list: &'a [u8], what: &'static str) -> Result<&'a [u8], ProtoError> {
+    match list.last() {
+        None | Some(0) => Ok(list),
+        Some(_) => Err(ProtoError::InvalidField(what)),
+    }
+}
+
+fn list_len(list: &[u8]) -> Result<u32, ProtoError> {
+    u32::try_from(list.len()).map_err(|_| ProtoError::TooLarge("argument list"))
+}
+
+/// The first [`OUTPUT_HEADER_LEN`] bytes of an OUTPUT message carrying `len` bytes written
+/// to descriptor `fd`: a reply header (command OUTPUT, status OK, no message) and the
+/// descriptor. The `len` bytes follow. `len` is at most [`MAX_OUTPUT_CHUNK`].
+pub fn output_header(fd: u32, len: usize) -> [u8; OUTPUT_HEADER_LEN] {
+    let len = u32::try_from(len.min(MAX_OUTPUT_CHUNK)).unwrap_or(0);
+    let [m0, m1, m2, m3] = MAGIC.to_le_bytes();
+    let [v0, v1] = PROTOCOL_VERSION.to_le_bytes();
+    let [c0, c1] = Command::Output.code().to_le_bytes();
+    let [s0, s1] = Status::Ok.code().to_le_bytes();
+    // The body: the descriptor and the data.
+    let [b0, b1, b2, b3] = len.saturating_add(4).to_le_bytes();
+    let [f0, f1, f2, f3] = fd.to_le_bytes();
+    [
+        m0, m1, m2, m3, v0, v1, c0, c1, s0, s1, 0, 0, b0, b1, b2, b3, f0, f1, f2, f3,
+    ]
 }
 
 fn name_len(name: &str) -> Result<u16, ProtoError> {
@@ -1644,6 +1733,13 @@ pub enum ReplyBody<'a> {
     },
     /// [`Status::Trap`].
     Trap(TrapInfo),
+    /// OUTPUT: bytes a running program wrote.
+    Output {
+        /// The file descriptor: 1 for standard output, 2 for standard error.
+        fd: u32,
+        /// The bytes.
+        data: &'a [u8],
+    },
 }
 
 /// A decoded reply, borrowing the payload it was decoded from.
@@ -1749,7 +1845,13 @@ fn decode_ok_body<'a>(command: Command, r: &mut Reader<'a>) -> Result<ReplyBody<
         Command::List => ReplyBody::List(ListPage::decode(r)?),
         Command::Stats => ReplyBody::Stats(Stats::decode(r)?),
         Command::Exports => ReplyBody::Exports(ExportPage::decode(r)?),
-        Command::Register | Command::Transient => ReplyBody::Empty,
+        Command::Register | Command::Transient | Command::Args => ReplyBody::Empty,
+        Command::Output => {
+            let fd = r.u32()?;
+            let data = r.rest();
+            r.skip_rest();
+            ReplyBody::Output { fd, data }
+        }
         Command::Get => ReplyBody::Global(Value::from_bytes(r.take(VALUE_LEN)?)?),
     })
 }
@@ -2111,6 +2213,15 @@ impl<'a> ReplyWriter<'a> {
         self.body(&value.to_bytes())
     }
 
+    /// The body of an OUTPUT message: at most [`MAX_OUTPUT_CHUNK`] bytes written to `fd`.
+    pub fn output(&mut self, fd: u32, data: &[u8]) -> Result<(), ProtoError> {
+        if data.len() > MAX_OUTPUT_CHUNK {
+            return Err(ProtoError::TooLarge("output"));
+        }
+        self.body(&fd.to_le_bytes())?;
+        self.body(data)
+    }
+
     /// The body of a STATS reply.
     pub fn stats(&mut self, stats: &Stats) -> Result<(), ProtoError> {
         self.fixed::<STATS_BODY_LEN>(|w| {
@@ -2465,7 +2576,7 @@ mod tests {
             assert_eq!(Command::from_code(c.code()), Some(c));
         }
         assert_eq!(Command::from_code(0), None);
-        assert_eq!(Command::from_code(14), None);
+        assert_eq!(Command::from_code(16), None);
         for s in Status::ALL {
             assert_eq!(Status::from_code(s.code()), Some(s));
         }
@@ -3756,6 +3867,77 @@ mod tests {
             w.export_entry(ExportKind::Func, "f", Liar(0), []),
             Err(ProtoError::InvalidField("export types"))
         );
+    }
+
+    #[test]
+    fn output_messages_decode_as_replies() {
+        let data = b"hello, world\n";
+        let header = output_header(2, data.len());
+        let mut message = header.to_vec();
+        message.extend_from_slice(data);
+        let reply = Reply::decode(&message).unwrap();
+        assert_eq!(reply.command, Command::Output.code());
+        assert_eq!(reply.status, Status::Ok);
+        assert_eq!(reply.body, ReplyBody::Output { fd: 2, data });
+        // The writer makes the same bytes.
+        let mut buf = [0u8; 64];
+        let mut w = ReplyWriter::ok(&mut buf, Command::Output).unwrap();
+        w.output(2, data).unwrap();
+        assert_eq!(w.finish().unwrap(), &message[..]);
+        // A full chunk fits a payload; one more byte does not.
+        assert_eq!(OUTPUT_HEADER_LEN + MAX_OUTPUT_CHUNK, MAX_PAYLOAD_LEN);
+        let big = vec![b'x'; MAX_OUTPUT_CHUNK + 1];
+        let mut buf = vec![0u8; MAX_PAYLOAD_LEN + 64];
+        let mut w = ReplyWriter::ok(&mut buf, Command::Output).unwrap();
+        assert_eq!(w.output(1, &big), Err(ProtoError::TooLarge("output")));
+    }
+
+    #[test]
+    fn output_is_not_a_request() {
+        let mut b = Vec::new();
+        b.extend_from_slice(&MAGIC.to_le_bytes());
+        b.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+        b.extend_from_slice(&Command::Output.code().to_le_bytes());
+        assert_eq!(Request::decode(&b), Err(ProtoError::UnknownCommand(14)));
+    }
+
+    #[test]
+    fn args_round_trip_and_are_checked() {
+        let request = Request::Args {
+            instance: 9,
+            args: b"hello.wasm\0a\0b\0",
+            env: b"HOME=/\0",
+        };
+        let bytes = encode(&request);
+        assert_eq!(Request::decode(&bytes), Ok(request));
+        let empty = Request::Args {
+            instance: 9,
+            args: b"",
+            env: b"",
+        };
+        assert_eq!(Request::decode(&encode(&empty)), Ok(empty));
+        // An entry without its NUL is refused on both sides.
+        let bad = Request::Args {
+            instance: 9,
+            args: b"a\0b",
+            env: b"",
+        };
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            bad.encode(&mut buf),
+            Err(ProtoError::InvalidField("arguments"))
+        );
+        let mut raw = encode(&empty);
+        // args_len 1, and one non-NUL byte of arguments.
+        raw[16..20].copy_from_slice(&1u32.to_le_bytes());
+        raw.push(b'x');
+        assert_eq!(
+            Request::decode(&raw),
+            Err(ProtoError::InvalidField("arguments"))
+        );
+        // Lengths beyond the payload are truncation, not a crash.
+        raw[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Request::decode(&raw), Err(ProtoError::Truncated));
     }
 
     /// The byte-level examples of `Documentation/wasm/protocol.rst`.

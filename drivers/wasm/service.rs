@@ -8,13 +8,14 @@
 
 use crate::group::{Busy, Group, GroupLimits, GroupState, KernelHook, STORE_BYTES};
 use crate::host::{Spectest, SPECTEST};
+use crate::platform::Environ;
 use crate::protocol::{
     Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError, ReplyWriter,
     Request, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN, MAX_PAYLOAD_LEN,
     VERSION_FLAG_PRIVILEGED,
 };
 use crate::registry::{Entry, LoadedInstance, LoadedModule, ModuleHandle, Registry, Upload};
-use crate::wire::{engine_error, from_wire, to_wire, wire_type};
+use crate::wire::{engine_error, engine_error_with, from_wire, to_wire, wire_type};
 use core::fmt::Write;
 use kernel::{
     alloc::AllocError,
@@ -28,7 +29,7 @@ use kernel::{
     },
     time::Instant,
 };
-use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module};
+use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module, TrapKind};
 
 /// Limits of the service, from the module parameters.
 #[derive(Clone, Copy)]
@@ -182,6 +183,7 @@ impl Service {
         &self,
         payload: &[u8],
         sender: &Sender<'_>,
+        seq: u32,
         buf: &'b mut [u8],
     ) -> core::result::Result<&'b [u8], ProtoError> {
         let command = match crate::protocol::peek_command(payload) {
@@ -203,7 +205,11 @@ impl Service {
             Ok(request) => request,
             Err(err) => return ReplyWriter::reject(buf, payload, &err),
         };
-        match self.dispatch(request, privileged, sender.port_id(), buf) {
+        let client = Client {
+            port: sender.port_id(),
+            seq,
+        };
+        match self.dispatch(request, privileged, client, buf) {
             Ok(len) => buf.get(..len).ok_or(ProtoError::BufferTooSmall),
             Err(Failure { status, message }) => {
                 let mut w = ReplyWriter::new(buf, command.code(), status)?;
@@ -218,11 +224,11 @@ impl Service {
         &self,
         request: Request<'_>,
         privileged: bool,
-        port_id: u32,
+        client: Client,
         buf: &mut [u8],
     ) -> Outcome {
         match request {
-            Request::Transient { handle } => self.transient(buf, handle, port_id),
+            Request::Transient { handle } => self.transient(buf, handle, client.port),
             Request::Version => self.version(buf, privileged),
             Request::Stats => self.stats(buf),
             Request::LoadBegin { total_size, name } => self.load_begin(buf, total_size, name),
@@ -244,7 +250,12 @@ impl Service {
                 instance,
                 name,
                 args,
-            } => self.invoke(buf, instance, name, args),
+            } => self.invoke(buf, instance, name, args, client),
+            Request::Args {
+                instance,
+                args,
+                env,
+            } => self.args(buf, instance, args, env),
             Request::Unload { handle, cascade } => self.unload(buf, handle, cascade),
             Request::List {
                 cursor,
@@ -253,6 +264,15 @@ impl Service {
             Request::Exports { handle, cursor } => self.exports(buf, handle, cursor),
         }
     }
+}
+
+/// Who sent a request: where its reply, and a running program's output, go.
+#[derive(Clone, Copy)]
+struct Client {
+    /// The sending socket's netlink port id.
+    port: u32,
+    /// The request's sequence number.
+    seq: u32,
 }
 
 /// What a command handler returns: the length of the reply it wrote, or a failure for the
@@ -608,6 +628,7 @@ impl Service {
         handle: u64,
         name: &str,
         args: crate::protocol::ValueList<'_>,
+        client: Client,
     ) -> Outcome {
         let instance = self.instance(handle)?;
         let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
@@ -621,11 +642,12 @@ impl Service {
             engine_args.push(arg, GFP_KERNEL_ACCOUNT)?;
         }
         let group = &instance.group;
-        let (result, fuel_used, pages) = {
+        let (result, fault, fuel_used, pages) = {
             let mut state = group.try_state()?;
+            let state = &mut *state;
+            let environ = state.environ_of(instance.addr);
             let store = &mut state.store;
             let Some(func) = store.get_export(instance.addr, name).and_then(Extern::func) else {
-                drop(state);
                 let mut w = ReplyWriter::new(buf, Command::Invoke.code(), Status::NoSuchExport)?;
                 let _ = write!(w, "no exported function {name:?}");
                 return done(w.finish());
@@ -634,23 +656,33 @@ impl Service {
                 return Err(fail(Status::NoSuchHandle, "the instance was unloaded"));
             }
             store.config_mut().fuel = instance.fuel;
+            // The program's output goes to the client while it runs (OUTPUT messages).
+            store.data_mut().begin(
+                handle,
+                &instance.code.name,
+                environ,
+                Some((client.port, client.seq)),
+            );
             let before = store.fuel_used();
             let result = store.invoke(func, &engine_args);
             let fuel_used = store.fuel_used().saturating_sub(before);
+            let fault = store.data_mut().end();
             group.end_run();
             let pages = store.instance_memory_pages(instance.addr);
-            group.collect(&mut state);
-            group.note_usage(&state);
-            (result, fuel_used, pages)
+            group.collect(state);
+            group.note_usage(state);
+            (result, fault, fuel_used, pages)
         };
         instance.calls.fetch_add(1, Relaxed);
         instance.fuel_used.fetch_add(fuel_used, Relaxed);
         instance.memory_pages.store(pages, Relaxed);
+        let exited =
+            matches!(&result, Err(EngineError::Trap(t)) if matches!(t.kind, TrapKind::Exit(_)));
         {
             let mut registry = self.shared.registry.lock();
             registry.stats.invocations += 1;
             registry.stats.fuel_used += fuel_used;
-            if matches!(result, Err(EngineError::Trap(_))) {
+            if matches!(result, Err(EngineError::Trap(_))) && !exited {
                 registry.stats.traps += 1;
             }
         }
@@ -660,8 +692,32 @@ impl Service {
                 w.results(fuel_used, results.into_iter().map(to_wire))?;
                 done(w.finish())
             }
-            Err(err) => done(engine_error(buf, Command::Invoke, &err)),
+            Err(err) => {
+                let detail = fault.as_ref().map(|f| f as &dyn core::fmt::Display);
+                done(engine_error_with(buf, Command::Invoke, &err, detail))
+            }
         }
+    }
+
+    fn args(&self, buf: &mut [u8], handle: u64, args: &[u8], env: &[u8]) -> Outcome {
+        let instance = self.instance(handle)?;
+        let copy = |bytes: &[u8]| -> core::result::Result<KVec<u8>, AllocError> {
+            let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL_ACCOUNT)?;
+            v.extend_from_slice(bytes, GFP_KERNEL_ACCOUNT)?;
+            Ok(v)
+        };
+        let environ = Arc::new(
+            Environ {
+                args: copy(args)?,
+                env: copy(env)?,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        {
+            let mut state = instance.group.try_state()?;
+            state.set_environ(instance.addr, environ)?;
+        }
+        done(ReplyWriter::ok(buf, Command::Args)?.finish())
     }
 
     fn transient(&self, buf: &mut [u8], handle: u64, port_id: u32) -> Outcome {
@@ -886,6 +942,11 @@ fn resolve_imports(
             .map(|(_, addr)| *addr);
         let found = if let Some(addr) = registered {
             state.store.get_export(addr, name)
+        } else if wasm_abi::is_abi_module(module_name) {
+            match wasm_abi::lookup(module_name, name) {
+                Some(id) => Some(Extern::Func(abi_func(state, id)?)),
+                None => None,
+            }
         } else if module_name == SPECTEST {
             if state.spectest.is_none() {
                 state.spectest = Some(Spectest::new(&mut state.store)?);
@@ -909,13 +970,33 @@ fn resolve_imports(
     Ok(imports)
 }
 
+/// The host function of ABI import `id` in the group's store, made on first use.
+fn abi_func(
+    state: &mut GroupState,
+    id: wasm_abi::ImportId,
+) -> core::result::Result<wasm_engine::FuncAddr, EngineError> {
+    if let Some((_, f)) = state.abi_funcs.iter().find(|(k, _)| *k == id.key()) {
+        return Ok(*f);
+    }
+    state
+        .abi_funcs
+        .reserve(1, GFP_KERNEL_ACCOUNT)
+        .map_err(|_| EngineError::OutOfMemory)?;
+    let f = wasm_abi::define(&mut state.store, id)?;
+    state
+        .abi_funcs
+        .push_within_capacity((id.key(), f))
+        .map_err(|_| EngineError::OutOfMemory)?;
+    Ok(f)
+}
+
 impl Handler for Service {
     fn receive(&self, msg: &Message<'_>, sender: &Sender<'_>) {
         let Ok(mut buf) = KVec::from_elem(0u8, MAX_PAYLOAD_LEN, GFP_KERNEL) else {
             pr_warn!("no memory for a reply to port {}\n", sender.port_id());
             return;
         };
-        let reply = match self.handle(msg.payload(), sender, &mut buf) {
+        let reply = match self.handle(msg.payload(), sender, msg.seq(), &mut buf) {
             Ok(reply) => reply,
             Err(err) => {
                 pr_warn!("cannot encode a reply ({})\n", err.status().description());

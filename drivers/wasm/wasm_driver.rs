@@ -10,6 +10,7 @@ use kernel::{connector, prelude::*};
 
 mod group;
 mod host;
+mod platform;
 pub mod protocol;
 mod registry;
 mod service;

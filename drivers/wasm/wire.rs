@@ -80,6 +80,7 @@ pub fn trap_code(kind: TrapKind) -> TrapCode {
         TrapKind::OutOfFuel => TrapCode::OutOfFuel,
         TrapKind::Interrupted => TrapCode::Interrupted,
         TrapKind::Host(_) => TrapCode::Host,
+        TrapKind::Exit(_) => TrapCode::Exit,
         _ => TrapCode::Internal,
     }
 }
@@ -105,6 +106,17 @@ pub fn engine_error<'b>(
     command: Command,
     error: &EngineError,
 ) -> Result<&'b [u8], ProtoError> {
+    engine_error_with(buf, command, error, None)
+}
+
+/// As [`engine_error`], adding `detail` to a trap's message: what a host function found
+/// wrong (which import, which range of memory).
+pub fn engine_error_with<'b>(
+    buf: &'b mut [u8],
+    command: Command,
+    error: &EngineError,
+    detail: Option<&dyn core::fmt::Display>,
+) -> Result<&'b [u8], ProtoError> {
     let mut w = ReplyWriter::new(buf, command.code(), error_status(error))?;
     match error {
         EngineError::Validation { offset, message } => {
@@ -117,11 +129,14 @@ pub fn engine_error<'b>(
                 func: trap.func,
                 offset: trap.offset,
                 host_code: match trap.kind {
-                    TrapKind::Host(code) => code,
+                    TrapKind::Host(code) | TrapKind::Exit(code) => code,
                     _ => 0,
                 },
             })?;
-            let _ = write!(w, "{trap}");
+            let _ = match detail {
+                Some(detail) => write!(w, "{trap}: {detail}"),
+                None => write!(w, "{trap}"),
+            };
         }
         EngineError::Unsupported(what)
         | EngineError::Link(what)

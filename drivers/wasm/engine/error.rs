@@ -37,6 +37,9 @@ pub enum TrapKind {
     Interrupted,
     /// A host function failed; the code is the host's.
     Host(i32),
+    /// The program asked to end, with this exit status (WASI's `proc_exit`). Not an error of
+    /// the program: the embedder reports the status.
+    Exit(i32),
     /// An internal invariant did not hold; the engine refused to go on rather than panic.
     Internal,
 }
@@ -58,6 +61,7 @@ impl TrapKind {
             Self::OutOfFuel => "out of fuel",
             Self::Interrupted => "interrupted",
             Self::Host(_) => "host function failed",
+            Self::Exit(_) => "exit",
             Self::Internal => "internal engine error",
         }
     }
@@ -94,8 +98,10 @@ impl From<TrapKind> for Trap {
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind.message())?;
-        if let TrapKind::Host(code) = self.kind {
-            write!(f, " (code {code})")?;
+        match self.kind {
+            TrapKind::Host(code) => write!(f, " (code {code})")?,
+            TrapKind::Exit(status) => write!(f, " with status {status}")?,
+            _ => {}
         }
         if let Some(func) = self.func {
             write!(f, " in function {func}")?;

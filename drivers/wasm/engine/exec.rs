@@ -683,6 +683,7 @@ pub(crate) fn table_grow(
 /// Calls host function `entry` of type `ty` with the argument slots `args`, writing its
 /// results into `out` (which may be the same slots). `scratch_args`/`scratch_results` have
 /// room for the function's arity (reserved when it was added), so nothing is allocated.
+/// Returns the fuel the host function asked to be charged for its work.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn call_host<T>(
     entry: &HostEntry<T>,
@@ -692,7 +693,7 @@ pub(crate) fn call_host<T>(
     slots: &mut [u64],
     scratch_args: &mut Vec<Value>,
     scratch_results: &mut Vec<Value>,
-) -> Result<(), Trap> {
+) -> Result<u64, Trap> {
     let n_params = ty.params().len();
     let n_results = ty.results().len();
     if scratch_args.capacity() < n_params || scratch_results.capacity() < n_results {
@@ -708,11 +709,12 @@ pub(crate) fn call_host<T>(
     }
     let mut caller = crate::store::caller(data, memory, entry.data);
     (entry.f)(&mut caller, scratch_args, scratch_results)?;
+    let fuel = caller.fuel;
     check_results(ty, scratch_results)?;
     for (slot, v) in slots.iter_mut().zip(scratch_results.iter()) {
         *slot = v.to_slot();
     }
-    Ok(())
+    Ok(fuel)
 }
 
 /// The memory 0 of an instance, if it has one.

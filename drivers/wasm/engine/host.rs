@@ -21,6 +21,8 @@ pub struct Caller<'a, T> {
     pub(crate) data: &'a mut T,
     pub(crate) memory: Option<&'a mut MemoryInst>,
     pub(crate) func_data: u64,
+    /// Fuel the host function asked to be charged for its work.
+    pub(crate) fuel: u64,
 }
 
 impl<T> Caller<'_, T> {
@@ -37,6 +39,15 @@ impl<T> Caller<'_, T> {
     /// The value given to [`crate::Store::add_host_func_with`] for this function.
     pub fn func_data(&self) -> u64 {
         self.func_data
+    }
+
+    /// Charges `units` of fuel for work the call did, on top of the fixed cost of a host
+    /// call: the running code pays it when the host function returns (and runs out of fuel
+    /// then if it has too little). Bulk work should cost what the engine's own bulk
+    /// operations cost ([`crate::exec::BULK_BYTES_PER_FUEL`]). Since the charge comes after
+    /// the work, a host function must also bound the work one call does.
+    pub fn consume_fuel(&mut self, units: u64) {
+        self.fuel = self.fuel.saturating_add(units);
     }
 
     /// The calling instance's linear memory, if it has one. Host functions index it with

@@ -1265,5 +1265,6 @@ pub(crate) fn caller<'a, T>(
         data,
         memory,
         func_data,
+        fuel: 0,
     }
 }

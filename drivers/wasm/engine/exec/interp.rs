@@ -409,12 +409,18 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                         // SAFETY: the stack did not change size, so the frame is where it was.
                         fp = unsafe { stack_base.add(fp_idx) };
                         reload_mem!();
-                        if let Err(trap) = outcome {
-                            break 'run Err(Trap {
-                                func: trap.func.or(Some(code.func_index)),
-                                offset: trap.offset.or_else(|| code.offsets.get(pc!()).copied()),
-                                ..trap
-                            });
+                        match outcome {
+                            Ok(0) => {}
+                            Ok(fuel) => charge!(fuel.min(i64::MAX as u64) as i64),
+                            Err(trap) => {
+                                break 'run Err(Trap {
+                                    func: trap.func.or(Some(code.func_index)),
+                                    offset: trap
+                                        .offset
+                                        .or_else(|| code.offsets.get(pc!()).copied()),
+                                    ..trap
+                                });
+                            }
                         }
                     }
                     FuncKind::Free => trap!(TrapKind::Internal),

@@ -53,6 +53,9 @@ impl From<ListEntry<'_>> for Entry {
     }
 }
 
+/// Where a running program's output goes: the file descriptor (1 or 2) and the bytes.
+pub type OutputSink<'a> = dyn FnMut(u32, &[u8]) + 'a;
+
 /// A protocol client.
 pub struct Client {
     transport: Box<dyn Transport>,
@@ -115,6 +118,18 @@ fn describe_request(request: &Request<'_>) -> String {
             format!("{name} instance={instance} {n:?}")
         }
         Request::Transient { handle } => format!("{name} handle={handle}"),
+        Request::Args {
+            instance,
+            args,
+            env,
+        } => {
+            let count = |list: &[u8]| list.iter().filter(|&&b| b == 0).count();
+            format!(
+                "{name} instance={instance} args={} env={}",
+                count(args),
+                count(env)
+            )
+        }
     }
 }
 
@@ -147,6 +162,7 @@ fn describe_reply(reply: &Reply<'_>) -> String {
         ReplyBody::Global(v) => format!("{} {}", v.ty().name(), format_value(v)),
         ReplyBody::InvalidModule { offset } => format!("offset {offset:#x}"),
         ReplyBody::Trap(t) => format!("{:?}", t.code),
+        ReplyBody::Output { fd, data } => format!("fd {fd}, {} bytes", data.len()),
     };
     let status = if reply.status.is_ok() {
         "OK".to_string()
@@ -188,6 +204,15 @@ impl Client {
     /// Sends `request` and returns the reply's bytes if its status is OK; a failure status is
     /// an [`Error::Reply`].
     fn call(&mut self, request: &Request<'_>) -> Result<Vec<u8>, Error> {
+        self.call_with_output(request, None)
+    }
+
+    /// As [`Client::call`], handing a running program's output to `output` as it arrives.
+    fn call_with_output(
+        &mut self,
+        request: &Request<'_>,
+        output: Option<&mut OutputSink<'_>>,
+    ) -> Result<Vec<u8>, Error> {
         let command = request.command();
         let len = request.encode(&mut self.buf).map_err(|e| match e {
             ProtoError::TooLarge(_) | ProtoError::InvalidField(_) => {
@@ -198,7 +223,25 @@ impl Client {
         if self.verbose {
             eprintln!("-> {}", describe_request(request));
         }
-        let bytes = self.transport.call(&self.buf[..len])?;
+        let bytes = match output {
+            None => self.transport.call(&self.buf[..len])?,
+            Some(output) => {
+                let verbose = self.verbose;
+                self.transport
+                    .call_with_output(&self.buf[..len], &mut |payload| {
+                        if let Ok(Reply {
+                            body: ReplyBody::Output { fd, data },
+                            ..
+                        }) = Reply::decode(payload)
+                        {
+                            if verbose {
+                                eprintln!("<- OUTPUT fd {fd}, {} bytes", data.len());
+                            }
+                            output(fd, data);
+                        }
+                    })?
+            }
+        };
         let reply = Reply::decode(&bytes).map_err(|e| match e {
             ProtoError::UnsupportedVersion(v) => Error::Unreachable(format!(
                 "the kernel speaks version {v} of the wasm protocol and wasmctl version \
@@ -358,6 +401,41 @@ impl Client {
                 _ => None,
             },
         )
+    }
+
+    /// INVOKE of a program that writes output: `output` gets each piece (descriptor 1 or 2,
+    /// bytes) as the program writes it, before this returns.
+    pub fn invoke_with_output(
+        &mut self,
+        instance: u64,
+        name: &str,
+        args: &[Value],
+        output: &mut OutputSink<'_>,
+    ) -> Result<(u64, Vec<Value>), Error> {
+        let request = Request::Invoke {
+            instance,
+            name,
+            args: ValueList::new(args),
+        };
+        let bytes = self.call_with_output(&request, Some(output))?;
+        match Reply::decode(&bytes)
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .body
+        {
+            ReplyBody::Results { fuel_used, values } => Ok((fuel_used, values.iter().collect())),
+            _ => Err(unexpected(Command::Invoke)),
+        }
+    }
+
+    /// ARGS: the arguments and environment WASI programs of `instance` see, each entry
+    /// NUL-terminated.
+    pub fn set_args(&mut self, instance: u64, args: &[u8], env: &[u8]) -> Result<(), Error> {
+        self.call(&Request::Args {
+            instance,
+            args,
+            env,
+        })
+        .map(drop)
     }
 
     /// REGISTER: makes the exports of `instance` importable as module `name` in its link

@@ -15,6 +15,7 @@ pub mod client;
 pub mod error;
 pub mod local;
 pub mod module;
+pub mod platform;
 pub mod transport;
 pub mod values;
 /// Engine values, types and errors on the wire; the driver's own file.

@@ -12,11 +12,16 @@
 //! once an instance imports from it, the `spectest` host module. Each instance holds its group
 //! by reference count, so a group lives while any of its instances is loaded.
 
-use std::{cell::RefCell, collections::BTreeMap, fmt::Write as _, rc::Rc};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, HashMap},
+    fmt::Write as _,
+    rc::Rc,
+};
 
 use wasm_engine::{
     Config, Error as EngineError, Extern, ExternKind, FuncType, GlobalType, InstanceAddr, Limits,
-    MemoryType, Module, Store, TableType,
+    MemoryType, Module, Store, TableType, TrapKind,
 };
 use wasm_protocol::{
     spectest, Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError,
@@ -26,8 +31,9 @@ use wasm_protocol::{
 
 use crate::{
     error::Error,
+    platform::LocalPlatform,
     transport::Transport,
-    wire::{engine_error, engine_type, from_wire, to_wire, wire_type},
+    wire::{engine_error, engine_error_with, engine_type, from_wire, to_wire, wire_type},
     DRIVER_VERSION,
 };
 
@@ -58,7 +64,11 @@ enum Entry {
 
 /// A link group: the store its instances share, and what they can import.
 struct Group {
-    store: Store<(), Rc<Module>>,
+    store: Store<LocalPlatform, Rc<Module>>,
+    /// The ABI's host functions made so far (`kernel`, WASI), by import.
+    abi: BTreeMap<u32, wasm_engine::FuncAddr>,
+    /// The arguments and environment ARGS gave instances.
+    environs: HashMap<InstanceAddr, (Vec<u8>, Vec<u8>)>,
     /// Instances whose exports REGISTER made importable, by module name.
     registered: BTreeMap<String, InstanceAddr>,
     /// The exports of the `spectest` host module, once an instance has imported from it.
@@ -68,7 +78,9 @@ struct Group {
 impl Group {
     fn new(config: Config) -> Self {
         Self {
-            store: Store::new(config, ()),
+            store: Store::new(config, LocalPlatform::new()),
+            abi: BTreeMap::new(),
+            environs: HashMap::new(),
             registered: BTreeMap::new(),
             spectest: None,
         }
@@ -81,6 +93,17 @@ impl Group {
         for (from, name, _) in module.imports() {
             let found = match self.registered.get(from) {
                 Some(&instance) => self.store.get_export(instance, name),
+                None if wasm_abi::is_abi_module(from) => match wasm_abi::lookup(from, name) {
+                    Some(id) => Some(Extern::Func(match self.abi.get(&id.key()) {
+                        Some(&f) => f,
+                        None => {
+                            let f = wasm_abi::define(&mut self.store, id)?;
+                            self.abi.insert(id.key(), f);
+                            f
+                        }
+                    })),
+                    None => None,
+                },
                 None if from == spectest::MODULE => self.spectest()?.get(name).copied(),
                 None => None,
             };
@@ -107,7 +130,7 @@ impl Group {
 
 /// Adds the objects of the `spectest` host module to `store`.
 fn add_spectest(
-    store: &mut Store<(), Rc<Module>>,
+    store: &mut Store<LocalPlatform, Rc<Module>>,
 ) -> Result<BTreeMap<&'static str, Extern>, EngineError> {
     let mut exports = BTreeMap::new();
     for (name, params) in spectest::FUNCS {
@@ -459,12 +482,19 @@ impl Local {
                     instance: addr,
                     calls,
                     fuel_used: instance_fuel,
+                    name: module_name,
                     ..
                 }) = self.entries.get_mut(&instance)
                 else {
                     return self.bad_handle(buf, command, instance, "an instance");
                 };
-                let store = &mut group.borrow_mut().store;
+                let group = &mut *group.borrow_mut();
+                let (args_blob, env_blob) = group.environs.get(addr).cloned().unwrap_or_default();
+                let store = &mut group.store;
+                let platform = store.data_mut();
+                platform.args = args_blob;
+                platform.env = env_blob;
+                platform.name = module_name.clone();
                 let Some(func) = store.get_export(*addr, name).and_then(Extern::func) else {
                     return fail(
                         buf,
@@ -484,6 +514,7 @@ impl Local {
                 let before = store.fuel_used();
                 let result = store.invoke(func, &args);
                 let fuel_used = store.fuel_used().saturating_sub(before);
+                let fault = store.data_mut().take_fault();
                 *calls += 1;
                 *instance_fuel += fuel_used;
                 self.stats.invocations += 1;
@@ -495,12 +526,33 @@ impl Local {
                         w.finish()
                     }
                     Err(e) => {
-                        if matches!(e, EngineError::Trap(_)) {
+                        let exit = matches!(&e, EngineError::Trap(t) if matches!(t.kind, TrapKind::Exit(_)));
+                        if matches!(e, EngineError::Trap(_)) && !exit {
                             self.stats.traps += 1;
                         }
-                        engine_error(buf, command, &e)
+                        let detail = fault.as_ref().map(|f| f as &dyn std::fmt::Display);
+                        engine_error_with(buf, command, &e, detail)
                     }
                 }
+            }
+            Request::Args {
+                instance,
+                args,
+                env,
+            } => {
+                let Some(Entry::Instance {
+                    group,
+                    instance: addr,
+                    ..
+                }) = self.entries.get(&instance)
+                else {
+                    return self.bad_handle(buf, command, instance, "an instance");
+                };
+                group
+                    .borrow_mut()
+                    .environs
+                    .insert(*addr, (args.to_vec(), env.to_vec()));
+                ReplyWriter::ok(buf, command)?.finish()
             }
             Request::Unload { handle, cascade } => {
                 let instances: Vec<u64> = self
@@ -705,7 +757,7 @@ fn kind(entry: &Entry) -> HandleKind {
 }
 
 /// The size of an instance's memory, exported or not, in pages.
-fn memory_pages(store: &Store<(), Rc<Module>>, instance: InstanceAddr) -> u32 {
+fn memory_pages(store: &Store<LocalPlatform, Rc<Module>>, instance: InstanceAddr) -> u32 {
     store.instance_memory_pages(instance)
 }
 

@@ -11,7 +11,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value as Json};
-use wasm_protocol::{ExportKind, Value, PROTOCOL_VERSION};
+use wasm_protocol::{ExportKind, TrapCode, Value, PROTOCOL_VERSION};
 
 use wasmctl::{
     client::Client,
@@ -86,7 +86,11 @@ enum Cmd {
         name: Option<String>,
         #[command(flatten)]
         limits: Limits,
-        /// The function's arguments, typed by its signature.
+        /// An environment variable for a WASI program (repeatable).
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// The function's arguments, typed by its signature; for a WASI program (one that
+        /// exports `_start`, run by default), its command-line arguments.
         #[arg(value_name = "ARGS", allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -160,11 +164,17 @@ enum Cmd {
 struct Output {
     text: Vec<String>,
     json: Json,
+    /// The exit status: 0, or what a WASI program gave `proc_exit`.
+    status: u8,
 }
 
 impl Output {
     fn new(text: Vec<String>, json: Json) -> Self {
-        Self { text, json }
+        Self {
+            text,
+            json,
+            status: exit::OK,
+        }
     }
 }
 
@@ -186,27 +196,94 @@ fn module_name(name: Option<String>, file: &std::path::Path) -> String {
     }
 }
 
+/// What `run` calls: a function with typed arguments, or a WASI program's `_start` with
+/// command-line arguments.
+#[derive(Debug, PartialEq)]
+enum Call {
+    Function(String, Vec<Value>),
+    Wasi,
+}
+
 /// Picks the export to run and types the arguments, from the module's own exports.
-fn prepare_call(
-    exports: &[Export],
-    invoke: Option<&str>,
-    args: &[String],
-) -> Result<(String, Vec<Value>), Error> {
+fn prepare_call(exports: &[Export], invoke: Option<&str>, args: &[String]) -> Result<Call, Error> {
     let name = match invoke {
         Some(name) => name.to_string(),
         None => module::default_export(exports)?,
     };
     let export = module::find_function(exports, &name)?;
+    // A WASI command: `_start` takes no parameters, the words after it are its argv.
+    if name == "_start" && export.params.is_empty() && export.results.is_empty() {
+        return Ok(Call::Wasi);
+    }
     let values = parse_args(&name, &export.params, args).map_err(Error::Usage)?;
-    Ok((name, values))
+    Ok(Call::Function(name, values))
 }
 
+/// NUL-terminated entries, as ARGS carries them.
+fn nul_list<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, Error> {
+    let mut list = Vec::new();
+    for entry in entries {
+        if entry.contains('\0') {
+            return Err(Error::Usage(format!(
+                "{entry:?}: no NUL bytes in arguments"
+            )));
+        }
+        list.extend_from_slice(entry.as_bytes());
+        list.push(0);
+    }
+    Ok(list)
+}
+
+/// Runs a WASI program's `_start`, streaming its output here; the exit status is what it
+/// gave `proc_exit` (0 when `_start` returns).
+fn run_wasi(
+    client: &mut Client,
+    instance: u64,
+    file: &std::path::Path,
+    env: &[String],
+    args: &[String],
+) -> Result<Output, Error> {
+    if let Some(bad) = env.iter().find(|e| !e.contains('=')) {
+        return Err(Error::Usage(format!("--env {bad:?}: expected NAME=VALUE")));
+    }
+    let program = file.to_string_lossy();
+    let argv = nul_list(std::iter::once(program.as_ref()).chain(args.iter().map(String::as_str)))?;
+    let envp = nul_list(env.iter().map(String::as_str))?;
+    client.set_args(instance, &argv, &envp)?;
+    let mut write = |fd: u32, data: &[u8]| {
+        use std::io::Write;
+        // A reader that went away is no reason to stop the program.
+        let _ = if fd == 2 {
+            std::io::stderr().lock().write_all(data)
+        } else {
+            let mut out = std::io::stdout().lock();
+            out.write_all(data).and_then(|()| out.flush())
+        };
+    };
+    let status = match client.invoke_with_output(instance, "_start", &[], &mut write) {
+        Ok(_) => exit::OK,
+        Err(Error::Reply {
+            detail: Detail::Trap(trap),
+            ..
+        }) if trap.code == TrapCode::Exit => trap.host_code.clamp(0, 255) as u8,
+        Err(e) => return Err(e),
+    };
+    let mut output = Output::new(
+        vec![],
+        json!({ "instance": instance, "exit_status": status }),
+    );
+    output.status = status;
+    Ok(output)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     client: &mut Client,
     file: &std::path::Path,
     invoke: Option<&str>,
     name: Option<String>,
     limits: &Limits,
+    env: &[String],
     args: &[String],
 ) -> Result<Output, Error> {
     let bytes = module::read_module(file)?;
@@ -224,18 +301,28 @@ fn run(
     let outcome = (|| {
         // If this process dies before it unloads them (Ctrl-C), the driver does.
         client.transient(module.handle)?;
-        let (export, values) = match local {
+        let call = match local {
             Some(call) => call,
             None => prepare_call(&client.exports(module.handle)?, invoke, args)?,
         };
         let instance =
             client.instantiate(module.handle, limits.fuel, limits.max_memory_pages, 0)?;
-        let (fuel_used, results) = client.invoke(instance.handle, &export, &values)?;
-        Ok(results_output(
-            fuel_used,
-            &results,
-            json!({ "module": module.handle, "instance": instance.handle, "export": export }),
-        ))
+        match call {
+            Call::Wasi => run_wasi(client, instance.handle, file, env, args),
+            Call::Function(export, values) => {
+                if !env.is_empty() {
+                    return Err(Error::Usage(
+                        "--env is for WASI programs (which export _start)".to_string(),
+                    ));
+                }
+                let (fuel_used, results) = client.invoke(instance.handle, &export, &values)?;
+                Ok(results_output(
+                    fuel_used,
+                    &results,
+                    json!({ "module": module.handle, "instance": instance.handle, "export": export }),
+                ))
+            }
+        }
     })();
     // Unload even when the call failed; a failure to unload matters only after a success.
     let unloaded = client.unload(module.handle, true);
@@ -279,8 +366,17 @@ fn execute(cli: Cli) -> Result<Output, Error> {
             invoke,
             name,
             limits,
+            env,
             args,
-        } => run(&mut client, &file, invoke.as_deref(), name, &limits, &args),
+        } => run(
+            &mut client,
+            &file,
+            invoke.as_deref(),
+            name,
+            &limits,
+            &env,
+            &args,
+        ),
         Cmd::Load { file, name } => {
             let bytes = module::read_module(&file)?;
             let m = client.load(&bytes, &module_name(name, &file))?;
@@ -481,7 +577,7 @@ fn main() -> ExitCode {
             } else {
                 print_lines(output.text.iter().map(String::as_str));
             }
-            ExitCode::from(exit::OK)
+            ExitCode::from(output.status)
         }
         Err(e) => {
             if json {
@@ -580,11 +676,19 @@ mod tests {
         .unwrap();
         assert_eq!(
             prepare_call(&exports, Some("add"), &["1".into(), "-2".into()]).unwrap(),
-            ("add".to_string(), vec![Value::I32(1), Value::I64(-2)])
+            Call::Function("add".to_string(), vec![Value::I32(1), Value::I64(-2)])
         );
         assert_eq!(
             prepare_call(&exports, None, &[]).unwrap(),
-            ("main".to_string(), vec![])
+            Call::Function("main".to_string(), vec![])
+        );
+        // A WASI command: `_start`, whose words are its arguments, untyped.
+        let wasi =
+            module::exports(&wat::parse_str(r#"(module (func (export "_start")))"#).unwrap())
+                .unwrap();
+        assert_eq!(
+            prepare_call(&wasi, None, &["-x".into(), "y z".into()]).unwrap(),
+            Call::Wasi
         );
         let err = prepare_call(&exports, Some("add"), &["1".into()]).unwrap_err();
         assert_eq!(err.exit_code(), exit::USAGE);

@@ -5,12 +5,13 @@
 
 use std::{
     io,
+    sync::atomic::{AtomicU8, Ordering},
     time::{Duration, Instant},
 };
 
 use netlink_packet_connector::{decode_datagram, CbId, CnMsg, NETLINK_CONNECTOR};
 use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
-use wasm_protocol::{CONNECTOR_IDX, CONNECTOR_VAL};
+use wasm_protocol::{Command, CONNECTOR_IDX, CONNECTOR_VAL};
 
 use crate::error::Error;
 
@@ -18,6 +19,22 @@ use crate::error::Error;
 pub trait Transport {
     /// Sends `request` and waits for the reply.
     fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// As [`Transport::call`], handing `output` the OUTPUT messages the driver sends while
+    /// it handles the request (a running program's standard output and error), in order.
+    fn call_with_output(
+        &mut self,
+        request: &[u8],
+        output: &mut dyn FnMut(&[u8]),
+    ) -> Result<Vec<u8>, Error> {
+        let _ = output;
+        self.call(request)
+    }
+}
+
+/// Whether a payload from the driver is an OUTPUT message rather than a reply.
+pub fn is_output(payload: &[u8]) -> bool {
+    payload.get(6..8) == Some(&Command::Output.code().to_le_bytes()[..])
 }
 
 /// The connector id of the runtime.
@@ -169,8 +186,14 @@ impl Kernel {
     }
 }
 
-impl Transport for Kernel {
-    fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, Error> {
+/// The states of a request being sent by another thread.
+const SENDING: u8 = 0;
+const SENT: u8 = 1;
+const SEND_FAILED: u8 = 2;
+
+impl Kernel {
+    /// Frames `request` as a connector message with the next sequence number.
+    fn frame(&mut self, request: &[u8]) -> Result<(u32, Vec<u8>), Error> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let msg = CnMsg::new(ID, seq, 0, request.to_vec())
@@ -180,26 +203,53 @@ impl Transport for Kernel {
         packet.finalize();
         let mut bytes = vec![0; packet.buffer_len()];
         packet.serialize(&mut bytes);
-        self.socket
-            .send(&bytes)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ECONNREFUSED) | Some(libc::ESRCH) => {
-                    Error::Unreachable(not_loaded(self.timeout))
-                }
-                _ => Error::Unreachable(format!("cannot send to the kernel: {e}")),
-            })?;
+        Ok((seq, bytes))
+    }
 
-        let deadline = Instant::now() + self.timeout;
+    fn send_error(&self, e: io::Error) -> Error {
+        match e.raw_os_error() {
+            Some(libc::ECONNREFUSED) | Some(libc::ESRCH) => {
+                Error::Unreachable(not_loaded(self.timeout))
+            }
+            _ => Error::Unreachable(format!("cannot send to the kernel: {e}")),
+        }
+    }
+
+    /// Receives until the reply to `seq` arrives, handing OUTPUT messages to `output`. With
+    /// `sending` (see [`SENDING`]), the wait for the reply's deadline starts only once the
+    /// request is sent (the kernel handles a request within `send`, so its reply is queued
+    /// when `send` returns), and stops if sending failed.
+    fn receive(
+        &self,
+        seq: u32,
+        output: &mut dyn FnMut(&[u8]),
+        sending: Option<&AtomicU8>,
+    ) -> Result<Vec<u8>, Error> {
+        let mut deadline = Instant::now() + self.timeout;
+        let sent = sending;
         loop {
+            match sending.map(|s| s.load(Ordering::Acquire)) {
+                // Still sending: the program runs. Wait without a deadline, in slices.
+                Some(SENDING) => deadline = Instant::now() + self.timeout,
+                // The caller reports why.
+                Some(SEND_FAILED) => return Err(Error::Internal("send failed".to_string())),
+                _ => {}
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Error::Unreachable(not_loaded(self.timeout)));
             }
+            let slice = if sent.is_some() {
+                left.min(Duration::from_millis(100))
+            } else {
+                left
+            };
             self.socket
-                .set_timeout(left)
+                .set_timeout(slice)
                 .map_err(|e| Error::Internal(format!("setsockopt: {e}")))?;
             let datagram = match self.socket.recv() {
                 Ok(Some(datagram)) => datagram,
+                Ok(None) if sent.is_some() => continue,
                 Ok(None) => return Err(Error::Unreachable(not_loaded(self.timeout))),
                 Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
                     return Err(Error::Unreachable(not_loaded(self.timeout)))
@@ -210,9 +260,51 @@ impl Transport for Kernel {
                 // Anything else on the socket (a stale reply, noise) is skipped.
                 let Ok((_, reply)) = item else { continue };
                 if reply.id() == ID && reply.seq() == seq && reply.ack() == seq.wrapping_add(1) {
-                    return Ok(reply.into_payload());
+                    let payload = reply.into_payload();
+                    if is_output(&payload) {
+                        output(&payload);
+                        continue;
+                    }
+                    return Ok(payload);
                 }
             }
+        }
+    }
+}
+
+impl Transport for Kernel {
+    fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, Error> {
+        let (seq, bytes) = self.frame(request)?;
+        self.socket.send(&bytes).map_err(|e| self.send_error(e))?;
+        // A request that makes no output gets none; should a driver send some anyway, it
+        // is not the reply.
+        self.receive(seq, &mut |_| {}, None)
+    }
+
+    fn call_with_output(
+        &mut self,
+        request: &[u8],
+        output: &mut dyn FnMut(&[u8]),
+    ) -> Result<Vec<u8>, Error> {
+        let (seq, bytes) = self.frame(request)?;
+        // The kernel runs the program inside our `send`, and its output arrives meanwhile:
+        // another thread sends, this one reads, or the socket fills and both wait forever.
+        let state = AtomicU8::new(SENDING);
+        let this = &*self;
+        let (reply, send_result) = std::thread::scope(|scope| {
+            let sender = scope.spawn(|| {
+                let result = this.socket.send(&bytes);
+                let done = if result.is_ok() { SENT } else { SEND_FAILED };
+                state.store(done, Ordering::Release);
+                result
+            });
+            let reply = this.receive(seq, output, Some(&state));
+            (reply, sender.join())
+        });
+        match send_result {
+            Ok(Ok(())) => reply,
+            Ok(Err(e)) => Err(self.send_error(e)),
+            Err(_) => Err(Error::Internal("the sending thread panicked".to_string())),
         }
     }
 }
