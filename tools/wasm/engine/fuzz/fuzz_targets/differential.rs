@@ -21,6 +21,10 @@
 //! - Function identity: a `funcref` result is compared by the export name of the function it
 //!   refers to (every function is exported), not by its store address.
 //!
+//! The modules may import from `env` what both sides provide alike (see [`HOST_FUNCS`] and
+//! [`imports_module`]): host functions computing the same thing in both (one of them traps
+//! with a host code), a memory, a table and two globals.
+//!
 //! Set `DIFF_DUMP=path` to write the module of an input to `path`, `DIFF_VERBOSE=1` to trace
 //! the calls.
 #![no_main]
@@ -117,8 +121,8 @@ impl<'a> Args<'a> {
     }
 }
 
-/// wasm-smith's configuration: what the engine supports (WebAssembly 2.0 without SIMD), no
-/// imports, everything exported, small memories and tables.
+/// wasm-smith's configuration: what the engine supports (WebAssembly 2.0 without SIMD),
+/// imports from `env` only, everything exported, small memories and tables.
 fn generate(u: &mut Unstructured<'_>) -> ArbResult<Vec<u8>> {
     // Taken first: what wasm-smith leaves of the input is often nothing, and a fuel of 0
     // would make every call trap at once.
@@ -145,10 +149,9 @@ fn generate(u: &mut Unstructured<'_>) -> ArbResult<Vec<u8>> {
         custom_descriptors_enabled: false,
         max_memories: 1,
         max_tables: MAX_TABLES,
-        // No imports: neither side has anything to give them.
-        max_imports: 0,
-        min_imports: 0,
-        available_imports: None,
+        // Only the imports both sides provide.
+        max_imports: 8,
+        available_imports: Some(imports_module()),
         // Everything exported, so that globals, memory and tables can be compared and
         // functions called.
         export_everything: true,
@@ -171,6 +174,291 @@ fn generate(u: &mut Unstructured<'_>) -> ArbResult<Vec<u8>> {
         .ensure_termination(fuel)
         .map_err(|_| libfuzzer_sys::arbitrary::Error::IncorrectFormat)?;
     Ok(module.to_bytes())
+}
+
+/// The host functions of `env`: name, parameters, results. Both sides run [`host_call`].
+const HOST_FUNCS: &[(&str, &[engine::ValType], &[engine::ValType])] = {
+    use engine::ValType::*;
+    &[
+        ("scale", &[I32], &[I32]),
+        ("mix", &[I64, F32, F64], &[F64, I64]),
+        ("nothing", &[], &[]),
+        ("trap_odd", &[I32], &[]),
+        ("pass", &[ExternRef], &[ExternRef]),
+    ]
+};
+
+/// What host function `index` of [`HOST_FUNCS`] computes, on both sides; `Err` is a trap
+/// with that host code.
+fn host_call(index: u64, args: &[engine::Value], results: &mut [engine::Value]) -> Result<(), i32> {
+    use engine::Value as V;
+    match (index, args, results) {
+        (0, [V::I32(x)], [r]) => *r = V::I32(x.wrapping_mul(3).wrapping_add(1)),
+        (1, [V::I64(a), V::F32(b), V::F64(c)], [r0, r1]) => {
+            *r0 = V::F64(c ^ (*a as u64));
+            *r1 = V::I64(a.wrapping_add(i64::from(*b)));
+        }
+        (2, [], []) => {}
+        (3, [V::I32(x)], []) => {
+            if x & 1 != 0 {
+                return Err(x & 0xff);
+            }
+        }
+        (4, [V::ExternRef(x)], [r]) => *r = V::ExternRef(*x),
+        _ => panic!("host function {index} called with {args:?}"),
+    }
+    Ok(())
+}
+
+/// The memory, table and globals of `env`.
+const IMPORT_MEMORY: (u32, u32) = (1, MEMORY_LIMIT_PAGES);
+const IMPORT_TABLE: (u32, u32) = (4, 64);
+const IMPORT_GLOBAL_I32: i32 = 7;
+const IMPORT_GLOBAL_F64: u64 = 0x4009_21fb_5444_2d18;
+
+/// A module that imports everything `env` has: wasm-smith's `available_imports`.
+fn imports_module() -> Vec<u8> {
+    use wasm_encoder::{
+        EntityType, GlobalType, ImportSection, MemoryType, Module, RefType, TableType, TypeSection,
+        ValType,
+    };
+    let vt = |t: &engine::ValType| match t {
+        engine::ValType::I32 => ValType::I32,
+        engine::ValType::I64 => ValType::I64,
+        engine::ValType::F32 => ValType::F32,
+        engine::ValType::F64 => ValType::F64,
+        engine::ValType::FuncRef => ValType::Ref(RefType::FUNCREF),
+        engine::ValType::ExternRef => ValType::Ref(RefType::EXTERNREF),
+    };
+    let mut types = TypeSection::new();
+    let mut imports = ImportSection::new();
+    for (i, (name, params, results)) in HOST_FUNCS.iter().enumerate() {
+        types
+            .ty()
+            .function(params.iter().map(vt), results.iter().map(vt));
+        imports.import("env", name, EntityType::Function(i as u32));
+    }
+    imports.import(
+        "env",
+        "memory",
+        EntityType::Memory(MemoryType {
+            minimum: IMPORT_MEMORY.0.into(),
+            maximum: Some(IMPORT_MEMORY.1.into()),
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        }),
+    );
+    imports.import(
+        "env",
+        "table",
+        EntityType::Table(TableType {
+            element_type: RefType::FUNCREF,
+            minimum: IMPORT_TABLE.0.into(),
+            maximum: Some(IMPORT_TABLE.1.into()),
+            table64: false,
+            shared: false,
+        }),
+    );
+    imports.import(
+        "env",
+        "g_i32",
+        EntityType::Global(GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        }),
+    );
+    imports.import(
+        "env",
+        "g_f64",
+        EntityType::Global(GlobalType {
+            val_type: ValType::F64,
+            mutable: false,
+            shared: false,
+        }),
+    );
+    let mut module = Module::new();
+    module.section(&types).section(&imports);
+    module.finish()
+}
+
+/// The engine's host function: [`host_call`], by the index in its function data.
+fn engine_host(
+    caller: &mut engine::Caller<'_, ()>,
+    args: &[engine::Value],
+    results: &mut [engine::Value],
+) -> Result<(), engine::Trap> {
+    host_call(caller.func_data(), args, results)
+        .map_err(|code| engine::Trap::new(engine::TrapKind::Host(code)))
+}
+
+/// `env` in the engine's store, in the order of `module`'s imports.
+fn engine_imports(
+    store: &mut engine::Store<()>,
+    module: &engine::Module,
+) -> Result<Vec<engine::Extern>, Inconclusive> {
+    use engine::{Extern, GlobalType, Limits, MemoryType, TableType, ValType, Value};
+    let wanted: Vec<(String, String)> = module
+        .imports()
+        .map(|(m, n, _)| (m.to_string(), n.to_string()))
+        .collect();
+    let mut externs = Vec::new();
+    for (m, name) in wanted {
+        assert_eq!(m, "env");
+        let limits = |(min, max): (u32, u32)| Limits {
+            min,
+            max: Some(max),
+        };
+        let ext = if let Some(i) = HOST_FUNCS.iter().position(|(n, _, _)| *n == name) {
+            let (_, params, results) = HOST_FUNCS[i];
+            let ty = engine::FuncType::new(params.iter().copied(), results.iter().copied())
+                .expect("function type");
+            Extern::Func(
+                store
+                    .add_host_func_with(ty, engine_host, i as u64)
+                    .expect("host function"),
+            )
+        } else {
+            match name.as_str() {
+                "memory" => Extern::Memory(
+                    store
+                        .add_memory(MemoryType {
+                            limits: limits(IMPORT_MEMORY),
+                        })
+                        .map_err(|e| Inconclusive(format!("engine memory: {e}")))?,
+                ),
+                "table" => Extern::Table(
+                    store
+                        .add_table(
+                            TableType {
+                                element: ValType::FuncRef,
+                                limits: limits(IMPORT_TABLE),
+                            },
+                            Value::FuncRef(None),
+                        )
+                        .map_err(|e| Inconclusive(format!("engine table: {e}")))?,
+                ),
+                "g_i32" => Extern::Global(
+                    store
+                        .add_global(
+                            GlobalType {
+                                content: ValType::I32,
+                                mutable: true,
+                            },
+                            Value::I32(IMPORT_GLOBAL_I32),
+                        )
+                        .expect("global"),
+                ),
+                "g_f64" => Extern::Global(
+                    store
+                        .add_global(
+                            GlobalType {
+                                content: ValType::F64,
+                                mutable: false,
+                            },
+                            Value::F64(IMPORT_GLOBAL_F64),
+                        )
+                        .expect("global"),
+                ),
+                _ => panic!("unknown import {name:?}"),
+            }
+        };
+        externs.push(ext);
+    }
+    Ok(externs)
+}
+
+/// A wasmi value as the engine's, for [`host_call`].
+fn from_wasmi(store: impl wasmi::AsContext, v: &wasmi::Val) -> engine::Value {
+    match v {
+        wasmi::Val::I32(x) => engine::Value::I32(*x),
+        wasmi::Val::I64(x) => engine::Value::I64(*x),
+        wasmi::Val::F32(x) => engine::Value::F32(x.to_bits()),
+        wasmi::Val::F64(x) => engine::Value::F64(x.to_bits()),
+        wasmi::Val::ExternRef(wasmi::Ref::Val(r)) => engine::Value::ExternRef(Some(
+            *r.data(&store)
+                .downcast_ref::<u32>()
+                .expect("a u32 externref"),
+        )),
+        wasmi::Val::ExternRef(wasmi::Ref::Null) => engine::Value::ExternRef(None),
+        other => panic!("no host function takes {other:?}"),
+    }
+}
+
+/// An engine value as wasmi's; `None` for a function reference.
+fn to_wasmi(store: impl wasmi::AsContextMut, v: &engine::Value) -> wasmi::Val {
+    match v {
+        engine::Value::I32(x) => wasmi::Val::I32(*x),
+        engine::Value::I64(x) => wasmi::Val::I64(*x),
+        engine::Value::F32(x) => wasmi::Val::F32(wasmi::F32::from_bits(*x)),
+        engine::Value::F64(x) => wasmi::Val::F64(wasmi::F64::from_bits(*x)),
+        engine::Value::ExternRef(Some(n)) => {
+            wasmi::Val::ExternRef(wasmi::Ref::Val(wasmi::ExternRef::new(store, *n)))
+        }
+        engine::Value::ExternRef(None) => wasmi::Val::ExternRef(wasmi::Ref::Null),
+        engine::Value::FuncRef(None) => wasmi::Val::FuncRef(wasmi::Ref::Null),
+        engine::Value::FuncRef(Some(_)) => panic!("no host function returns a funcref"),
+    }
+}
+
+/// `env` in wasmi's linker.
+fn wasmi_imports(
+    store: &mut wasmi::Store<wasmi::StoreLimits>,
+    linker: &mut wasmi::Linker<wasmi::StoreLimits>,
+) -> Result<(), Inconclusive> {
+    let vt = |t: &engine::ValType| match t {
+        engine::ValType::I32 => wasmi::ValType::I32,
+        engine::ValType::I64 => wasmi::ValType::I64,
+        engine::ValType::F32 => wasmi::ValType::F32,
+        engine::ValType::F64 => wasmi::ValType::F64,
+        engine::ValType::FuncRef => wasmi::ValType::FuncRef,
+        engine::ValType::ExternRef => wasmi::ValType::ExternRef,
+    };
+    for (i, (name, params, results)) in HOST_FUNCS.iter().enumerate() {
+        let ty = wasmi::FuncType::new(params.iter().map(vt), results.iter().map(vt));
+        let n_results = results.len();
+        let f = wasmi::Func::new(&mut *store, ty, move |mut caller, args, out| {
+            let args: Vec<_> = args.iter().map(|a| from_wasmi(&caller, a)).collect();
+            let mut results = vec![engine::Value::I32(0); n_results];
+            host_call(i as u64, &args, &mut results).map_err(wasmi::Error::i32_exit)?;
+            for (o, r) in out.iter_mut().zip(&results) {
+                *o = to_wasmi(&mut caller, r);
+            }
+            Ok(())
+        });
+        linker.define("env", name, f).expect("define");
+    }
+    let memory = wasmi::Memory::new(
+        &mut *store,
+        wasmi::MemoryType::new(IMPORT_MEMORY.0, Some(IMPORT_MEMORY.1)),
+    )
+    .map_err(|e| Inconclusive(format!("wasmi memory: {e}")))?;
+    let table = wasmi::Table::new(
+        &mut *store,
+        wasmi::TableType::new(
+            wasmi::ValType::FuncRef,
+            IMPORT_TABLE.0,
+            Some(IMPORT_TABLE.1),
+        ),
+        wasmi::Val::FuncRef(wasmi::Ref::Null),
+    )
+    .map_err(|e| Inconclusive(format!("wasmi table: {e}")))?;
+    let g_i32 = wasmi::Global::new(
+        &mut *store,
+        wasmi::Val::I32(IMPORT_GLOBAL_I32),
+        wasmi::Mutability::Var,
+    );
+    let g_f64 = wasmi::Global::new(
+        &mut *store,
+        wasmi::Val::F64(wasmi::F64::from_bits(IMPORT_GLOBAL_F64)),
+        wasmi::Mutability::Const,
+    );
+    linker.define("env", "memory", memory).expect("define");
+    linker.define("env", "table", table).expect("define");
+    linker.define("env", "g_i32", g_i32).expect("define");
+    linker.define("env", "g_f64", g_f64).expect("define");
+    Ok(())
 }
 
 /// Why the comparison of a module stopped early without a verdict.
@@ -245,11 +533,13 @@ fn compare(bytes: &[u8], u: &mut Args<'_>) -> Result<(), Inconclusive> {
     let mut theirs = wasmi::Store::new(&wengine, limits);
     theirs.limiter(|limits| limits);
     theirs.set_fuel(ENGINE_FUEL).expect("fuel is enabled");
-    let linker = wasmi::Linker::new(&wengine);
+    let mut linker = wasmi::Linker::new(&wengine);
+    wasmi_imports(&mut theirs, &mut linker)?;
     let theirs_result = linker.instantiate_and_start(&mut theirs, &theirs_module);
 
     let mut ours = engine::Store::new(config, ());
-    let ours_result = ours.instantiate(&ours_module, &[]);
+    let imports = engine_imports(&mut ours, &ours_module)?;
+    let ours_result = ours.instantiate(&ours_module, &imports);
 
     let (ours_instance, theirs_instance) = match (ours_result, theirs_result) {
         (Ok(a), Ok(b)) => (a, b),
@@ -330,6 +620,8 @@ fn compare(bytes: &[u8], u: &mut Args<'_>) -> Result<(), Inconclusive> {
 enum Outcome {
     /// The WebAssembly trap, by the specification's message.
     Trap(&'static str),
+    /// A host function's trap, with its code.
+    Host(i32),
 }
 
 /// Classifies the engine's failure; resource exhaustion is inconclusive.
@@ -348,6 +640,7 @@ fn our_outcome(e: engine::Error) -> Result<Outcome, Inconclusive> {
             K::IntegerDivideByZero => Ok(Outcome::Trap("integer divide by zero")),
             K::IntegerOverflow => Ok(Outcome::Trap("integer overflow")),
             K::InvalidConversionToInteger => Ok(Outcome::Trap("invalid conversion to integer")),
+            K::Host(code) => Ok(Outcome::Host(code)),
             K::CallStackExhausted | K::ValueStackExhausted | K::OutOfFuel | K::Interrupted => {
                 inconclusive!("engine: {t}")
             }
@@ -363,6 +656,9 @@ fn our_outcome(e: engine::Error) -> Result<Outcome, Inconclusive> {
 fn their_outcome(e: &wasmi::Error) -> Result<Outcome, Inconclusive> {
     use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
     use wasmi::TrapCode as C;
+    if let Some(code) = e.i32_exit_status() {
+        return Ok(Outcome::Host(code));
+    }
     let Some(code) = e.as_trap_code() else {
         // Instantiation reports out-of-bounds segments as errors of its own, not traps.
         return match e.kind() {
@@ -604,6 +900,11 @@ impl Pair {
                             a.len(),
                             b.len()
                         );
+                    }
+                    // One memcmp first: comparing byte by byte in instrumented code would
+                    // take most of the run.
+                    if a == b {
+                        continue;
                     }
                     if let Some(at) = a.iter().zip(b).position(|(x, y)| x != y) {
                         panic!(
