@@ -268,9 +268,18 @@ fn other_messages(m: &mut Seeds) -> std::io::Result<()> {
             name: "spectest",
         },
         Request::Transient { handle: 2 },
+        Request::Args {
+            instance: 2,
+            args: b"hello.wasm\0a\0",
+            env: b"HOME=/\0",
+        },
     ] {
         m.request(&req)?;
     }
+    m.reply(C::Output, Status::Ok, |w| {
+        w.output(1, b"Hello from WebAssembly\n")
+    })?;
+    m.reply(C::Args, Status::Ok, |_| Ok(()))?;
     m.reply(C::Version, Status::Ok, |w| {
         w.version(&protocol::VersionInfo {
             driver: [0, 1, 0],

@@ -99,6 +99,7 @@ fn reply(data: &[u8]) {
         ReplyBody::Global(value) => w.global(value).expect("global"),
         ReplyBody::InvalidModule { offset } => w.invalid_module(offset).expect("offset"),
         ReplyBody::Trap(trap) => w.trap(&trap).expect("trap"),
+        ReplyBody::Output { fd, data } => w.output(fd, data).expect("output"),
     }
     assert!(w.message(reply.message), "the message fits");
     let bytes = w.finish().expect("finish");
