@@ -10,6 +10,7 @@ set -euo pipefail
 
 arch=${1:-x86_64}
 build_dir=$BUILD_DIR/kunit-$arch
+mkdir -p "$BUILD_DIR"
 read -ra vars <<<"$(kmake_vars)"
 make_opts=()
 for v in "${vars[@]}"; do make_opts+=(--make_options "$v"); done
