@@ -1211,6 +1211,28 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         Ok(results)
     }
 
+    /// Calls `func` with `args`, writing its results into `results`, whose capacity must hold
+    /// them: for atomic context, with [`Store::set_no_alloc`] and [`Store::reserve_stacks`],
+    /// this allocates nothing. The caller checks the function's type beforehand (with
+    /// [`Store::func_type`]): a mismatch is an [`TrapKind::Internal`] trap here, and so is a
+    /// too small `results`, since an error message would have to be allocated.
+    pub fn invoke_into(
+        &mut self,
+        func: FuncAddr,
+        args: &[Value],
+        results: &mut Vec<Value>,
+    ) -> Result<(), Error> {
+        let internal = || Error::Trap(Trap::new(TrapKind::Internal));
+        let ty = self.func_type(func).ok_or_else(internal)?;
+        if ty.params().len() != args.len()
+            || ty.params().iter().zip(args).any(|(t, a)| *t != a.ty())
+            || results.capacity() < ty.results().len()
+        {
+            return Err(internal());
+        }
+        crate::exec::invoke(self, func.0, args, results)
+    }
+
     /// Whether `trap` came from the invocation having been interrupted.
     pub fn is_interrupt(trap: &Trap) -> bool {
         trap.kind == TrapKind::Interrupted
