@@ -61,7 +61,8 @@ impl Capability {
 pub fn capable(cap: Capability) -> bool {
     #[cfg(CONFIG_MULTIUSER)]
     {
-        // SAFETY: `capable()` has no preconditions; `as_raw` is a valid capability.
+        // SAFETY: `capable()` may be called from any task context; it BUG()s on a number
+        // that is not a capability, and `as_raw` returns one by the type invariant.
         unsafe { bindings::capable(cap.as_raw()) }
     }
     #[cfg(not(CONFIG_MULTIUSER))]
