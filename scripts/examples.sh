@@ -25,6 +25,17 @@ for c in *.c; do
 		log "examples: $name.wasm ($(stat -c %s "$out/$name.wasm") bytes)"
 	fi
 done
+# Programs to attach to kernel events: freestanding, no libc, no _start (their
+# handlers run where sleeping is not allowed).
+for c in attach/*.c; do
+	[[ -e $c ]] || continue
+	name=$(basename "$c" .c)
+	if [[ ! $out/$name.wasm -nt $c ]]; then
+		"$CLANG" --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra -Werror \
+			-Wl,--no-entry -Wl,--strip-all -o "$out/$name.wasm" "$c"
+		log "examples: $name.wasm ($(stat -c %s "$out/$name.wasm") bytes)"
+	fi
+done
 # The native outputs the tests compare with (of the examples that do not
 # import from the kernel).
 while read -r name args; do

@@ -10,16 +10,60 @@
 
 use crate::protocol::{self, MAX_OUTPUT_CHUNK};
 use kernel::{
+    alloc::{
+        flags::{__GFP_NOWARN, GFP_NOWAIT},
+        AllocError,
+    },
     connector::{self, CbId},
     cpu::{self, CpuId},
     prelude::*,
     random,
     str::BStr,
-    sync::Arc,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
     task,
     time::{self, BootTime, Instant, Monotonic, RealTime},
 };
 use wasm_abi::{wasi::errno, Clock, Context, Fault, Platform};
+
+/// What an attachment did, read by ATTACH_INFO and LIST without the program's lock; the
+/// platform counts what `emit` sent and dropped.
+pub(crate) struct Counters {
+    pub(crate) events: Atomic<u64>,
+    pub(crate) busy: Atomic<u64>,
+    pub(crate) traps: Atomic<u64>,
+    pub(crate) out_of_fuel: Atomic<u64>,
+    pub(crate) emitted: Atomic<u64>,
+    pub(crate) emit_dropped: Atomic<u64>,
+    pub(crate) total_ns: Atomic<u64>,
+    pub(crate) max_ns: Atomic<u64>,
+}
+
+impl Counters {
+    /// All zero.
+    pub(crate) fn new() -> Self {
+        Self {
+            events: Atomic::new(0),
+            busy: Atomic::new(0),
+            traps: Atomic::new(0),
+            out_of_fuel: Atomic::new(0),
+            emitted: Atomic::new(0),
+            emit_dropped: Atomic::new(0),
+            total_ns: Atomic::new(0),
+            max_ns: Atomic::new(0),
+        }
+    }
+}
+
+/// Where `emit` sends records: the multicast group of the runtime's connector, tagged with
+/// the attachment's handle and numbered.
+struct Emitter {
+    handle: u64,
+    seq: u64,
+    counters: Arc<Counters>,
+}
 
 /// What `wasmctl run` gave a program: its arguments and environment, each entry followed by
 /// a NUL byte (ARGS).
@@ -130,6 +174,11 @@ pub(crate) struct KernelPlatform {
     log: LogLimit,
     output: Output,
     fault: Option<Fault>,
+    /// The record of the event being handled: preallocated by [`KernelPlatform::attach`],
+    /// `event_len` bytes of it valid while an event is handled.
+    event: KVec<u8>,
+    event_len: usize,
+    emitter: Option<Emitter>,
 }
 
 impl KernelPlatform {
@@ -153,7 +202,43 @@ impl KernelPlatform {
                 broken: false,
             },
             fault: None,
+            event: KVec::new(),
+            event_len: 0,
+            emitter: None,
         }
+    }
+
+    /// Makes this the platform of attachment `handle` (of module `name`): room for event
+    /// records of up to `max_event` bytes, and `emit` counting into `counters`. From now on
+    /// calls run in atomic context. Process context: this allocates.
+    pub(crate) fn attach(
+        &mut self,
+        handle: u64,
+        name: &[u8],
+        max_event: usize,
+        counters: Arc<Counters>,
+    ) -> core::result::Result<(), AllocError> {
+        self.event = KVec::from_elem(0u8, max_event, GFP_KERNEL_ACCOUNT)?;
+        self.begin(handle, name, None, None);
+        self.context = Context::Atomic;
+        self.emitter = Some(Emitter {
+            handle,
+            seq: 0,
+            counters,
+        });
+        Ok(())
+    }
+
+    /// Starts handling an event: `fill` writes its record into the preallocated buffer and
+    /// returns its length.
+    pub(crate) fn begin_event(&mut self, fill: impl FnOnce(&mut [u8]) -> usize) {
+        self.fault = None;
+        self.event_len = fill(&mut self.event).min(self.event.len());
+    }
+
+    /// Ends handling an event.
+    pub(crate) fn end_event(&mut self) {
+        self.event_len = 0;
     }
 
     /// Prepares a run of instance `handle` of module `name` for the client at `client`
@@ -314,6 +399,39 @@ impl Platform for KernelPlatform {
 
     fn sched_yield(&mut self) {
         task::cond_resched();
+    }
+
+    fn event(&self) -> &[u8] {
+        self.event.get(..self.event_len).unwrap_or(&[])
+    }
+
+    fn emit(&mut self, record: &[u8]) -> i32 {
+        let Some(emitter) = self.emitter.as_mut() else {
+            return ENODEV.to_errno();
+        };
+        emitter.seq += 1;
+        let header = protocol::event_header(emitter.handle, emitter.seq, record.len());
+        let id = CbId::new(protocol::CONNECTOR_IDX, protocol::CONNECTOR_VAL);
+        // Never waits: a listener whose socket is full, or no listener at all, loses the
+        // record, which is counted.
+        let sent = connector::multicast(
+            id,
+            0,
+            0,
+            &[&header, record],
+            protocol::CONNECTOR_IDX,
+            GFP_NOWAIT | __GFP_NOWARN,
+        );
+        match sent {
+            Ok(()) => {
+                emitter.counters.emitted.fetch_add(1, Relaxed);
+                0
+            }
+            Err(_) => {
+                emitter.counters.emit_dropped.fetch_add(1, Relaxed);
+                EAGAIN.to_errno()
+            }
+        }
     }
 }
 

@@ -242,11 +242,18 @@ pub enum Command {
     Output = 14,
     /// Sets the arguments and environment that WASI programs of an instance see.
     Args = 15,
+    /// A record a program attached to a kernel event emitted. Never a request: the driver
+    /// multicasts it to the connector group [`CONNECTOR_IDX`].
+    Event = 16,
+    /// Attaches a module's handler to a kernel event source (netfilter, a tracepoint).
+    Attach = 17,
+    /// The counters of an attachment.
+    AttachInfo = 18,
 }
 
 impl Command {
     /// Every command, in code order.
-    pub const ALL: [Command; 15] = [
+    pub const ALL: [Command; 18] = [
         Self::Version,
         Self::LoadBegin,
         Self::LoadChunk,
@@ -262,6 +269,9 @@ impl Command {
         Self::Transient,
         Self::Output,
         Self::Args,
+        Self::Event,
+        Self::Attach,
+        Self::AttachInfo,
     ];
 
     /// The command with code `code`, if any.
@@ -299,6 +309,9 @@ impl Command {
             Self::Transient => "TRANSIENT",
             Self::Output => "OUTPUT",
             Self::Args => "ARGS",
+            Self::Event => "EVENT",
+            Self::Attach => "ATTACH",
+            Self::AttachInfo => "ATTACH_INFO",
         }
     }
 }
@@ -904,6 +917,268 @@ pub enum Request<'a> {
         /// The environment, `NAME=value` entries.
         env: &'a [u8],
     },
+    /// Instantiates `module` on its own and attaches its exported function `handler` to an
+    /// event source; the reply's instance is the attachment's handle (UNLOAD detaches it).
+    Attach {
+        /// The module's handle. The attachment keeps the module's code: the module itself
+        /// may be unloaded.
+        module: u64,
+        /// What to attach to.
+        source: AttachSource,
+        /// The fuel of each event; 0 for [`DEFAULT_EVENT_FUEL`].
+        fuel: u64,
+        /// The handler, an exported function `(len: i32) -> i32`.
+        handler: &'a str,
+    },
+    /// Asks for an attachment's counters.
+    AttachInfo {
+        /// The attachment's handle.
+        handle: u64,
+    },
+}
+
+/// The fuel of each event of an attachment unless ATTACH sets one.
+pub const DEFAULT_EVENT_FUEL: u64 = 100_000;
+
+/// The longest record a program may emit.
+pub const MAX_EVENT_RECORD: usize = 4096;
+
+/// The size of an EVENT message's header: the reply header, the attachment's handle and the
+/// record's sequence number.
+pub const EVENT_HEADER_LEN: usize = REPLY_HEADER_LEN + 16;
+
+/// A netfilter hook point (`enum nf_inet_hooks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum NfHook {
+    /// Before routing, for every packet that arrives.
+    PreRouting = 0,
+    /// Packets for this host.
+    LocalIn = 1,
+    /// Packets routed through this host.
+    Forward = 2,
+    /// Packets this host sends.
+    LocalOut = 3,
+    /// After routing, for every packet that leaves.
+    PostRouting = 4,
+}
+
+impl NfHook {
+    /// Every hook, in code order.
+    pub const ALL: [NfHook; 5] = [
+        Self::PreRouting,
+        Self::LocalIn,
+        Self::Forward,
+        Self::LocalOut,
+        Self::PostRouting,
+    ];
+
+    /// The hook with code `code`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| *h as u8 == code)
+    }
+
+    /// The hook's name, as `wasmctl attach --netfilter` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PreRouting => "pre_routing",
+            Self::LocalIn => "local_in",
+            Self::Forward => "forward",
+            Self::LocalOut => "local_out",
+            Self::PostRouting => "post_routing",
+        }
+    }
+}
+
+/// A tracepoint programs can attach to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Tracepoint {
+    /// `sched_process_exec`: a task executed a program.
+    SchedProcessExec = 1,
+    /// `sched_process_fork`: a task forked.
+    SchedProcessFork = 2,
+    /// `sched_process_exit`: a task exits.
+    SchedProcessExit = 3,
+}
+
+impl Tracepoint {
+    /// Every tracepoint, in code order.
+    pub const ALL: [Tracepoint; 3] = [
+        Self::SchedProcessExec,
+        Self::SchedProcessFork,
+        Self::SchedProcessExit,
+    ];
+
+    /// The tracepoint with code `code`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| *t as u8 == code)
+    }
+
+    /// The tracepoint's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SchedProcessExec => "sched_process_exec",
+            Self::SchedProcessFork => "sched_process_fork",
+            Self::SchedProcessExit => "sched_process_exit",
+        }
+    }
+}
+
+/// What an attachment's handler runs for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AttachSource {
+    /// A netfilter hook of the initial network namespace.
+    Netfilter {
+        /// `true` for IPv6, `false` for IPv4.
+        ipv6: bool,
+        /// The hook point.
+        hook: NfHook,
+        /// The priority among the hook's functions (lower runs first).
+        priority: i32,
+        /// The verdict when the handler traps or runs out of fuel: `true` to accept.
+        default_accept: bool,
+    },
+    /// A tracepoint.
+    Tracepoint(Tracepoint),
+}
+
+const SOURCE_NETFILTER: u8 = 1;
+const SOURCE_TRACEPOINT: u8 = 2;
+
+impl AttachSource {
+    fn encode(&self) -> [u8; 12] {
+        let (kind, a, b, c, priority) = match *self {
+            Self::Netfilter {
+                ipv6,
+                hook,
+                priority,
+                default_accept,
+            } => (
+                SOURCE_NETFILTER,
+                u8::from(ipv6),
+                hook as u8,
+                u8::from(default_accept),
+                priority,
+            ),
+            Self::Tracepoint(t) => (SOURCE_TRACEPOINT, 0, t as u8, 0, 0),
+        };
+        let [p0, p1, p2, p3] = priority.to_le_bytes();
+        [kind, a, b, c, p0, p1, p2, p3, 0, 0, 0, 0]
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+        let bytes = r.take(12)?;
+        let field = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        let priority = r_i32(bytes.get(4..8).unwrap_or(&[0; 4]));
+        if bytes.get(8..12) != Some(&[0, 0, 0, 0][..]) {
+            return Err(ProtoError::InvalidField("attach reserved bytes"));
+        }
+        match field(0) {
+            SOURCE_NETFILTER => {
+                let hook = NfHook::from_code(field(2)).ok_or(ProtoError::InvalidField("hook"))?;
+                if field(1) > 1 || field(3) > 1 {
+                    return Err(ProtoError::InvalidField("netfilter attachment"));
+                }
+                Ok(Self::Netfilter {
+                    ipv6: field(1) == 1,
+                    hook,
+                    priority,
+                    default_accept: field(3) == 1,
+                })
+            }
+            SOURCE_TRACEPOINT => {
+                if field(1) != 0 || field(3) != 0 || priority != 0 {
+                    return Err(ProtoError::InvalidField("tracepoint attachment"));
+                }
+                let t = Tracepoint::from_code(field(2))
+                    .ok_or(ProtoError::InvalidField("tracepoint"))?;
+                Ok(Self::Tracepoint(t))
+            }
+            _ => Err(ProtoError::InvalidField("attach source")),
+        }
+    }
+}
+
+fn r_i32(bytes: &[u8]) -> i32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(bytes.get(..4).unwrap_or(&[0; 4]));
+    i32::from_le_bytes(b)
+}
+
+/// The body of an ATTACH_INFO reply: what an attachment is and what it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttachStats {
+    /// What it is attached to.
+    pub source: AttachSource,
+    /// Events the handler ran for.
+    pub events: u64,
+    /// Events dropped because the handler was running already (on another CPU, or for a
+    /// call from userspace): the default verdict applies.
+    pub busy: u64,
+    /// Events whose handler trapped.
+    pub traps: u64,
+    /// Events whose handler ran out of fuel.
+    pub out_of_fuel: u64,
+    /// Records sent to listeners.
+    pub emitted: u64,
+    /// Records dropped (nobody listened, or their buffers were full).
+    pub emit_dropped: u64,
+    /// Nanoseconds spent in the handler, all events together.
+    pub total_ns: u64,
+    /// The longest event, in nanoseconds.
+    pub max_ns: u64,
+    /// The fuel of each event.
+    pub fuel: u64,
+}
+
+impl AttachStats {
+    fn counters(&self) -> [u64; 9] {
+        [
+            self.events,
+            self.busy,
+            self.traps,
+            self.out_of_fuel,
+            self.emitted,
+            self.emit_dropped,
+            self.total_ns,
+            self.max_ns,
+            self.fuel,
+        ]
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+        let source = AttachSource::decode(r)?;
+        Ok(Self {
+            source,
+            events: r.u64()?,
+            busy: r.u64()?,
+            traps: r.u64()?,
+            out_of_fuel: r.u64()?,
+            emitted: r.u64()?,
+            emit_dropped: r.u64()?,
+            total_ns: r.u64()?,
+            max_ns: r.u64()?,
+            fuel: r.u64()?,
+        })
+    }
+}
+
+/// The first [`EVENT_HEADER_LEN`] bytes of an EVENT message carrying a record of `len` bytes
+/// that attachment `handle` emitted as its `seq`-th (from 1; a gap means records were lost).
+pub fn event_header(handle: u64, seq: u64, len: usize) -> [u8; EVENT_HEADER_LEN] {
+    let len = u32::try_from(len.min(MAX_EVENT_RECORD)).unwrap_or(0);
+    let [m0, m1, m2, m3] = MAGIC.to_le_bytes();
+    let [v0, v1] = PROTOCOL_VERSION.to_le_bytes();
+    let [c0, c1] = Command::Event.code().to_le_bytes();
+    let [s0, s1] = Status::Ok.code().to_le_bytes();
+    let [b0, b1, b2, b3] = len.saturating_add(16).to_le_bytes();
+    let [h0, h1, h2, h3, h4, h5, h6, h7] = handle.to_le_bytes();
+    let [q0, q1, q2, q3, q4, q5, q6, q7] = seq.to_le_bytes();
+    [
+        m0, m1, m2, m3, v0, v1, c0, c1, s0, s1, 0, 0, b0, b1, b2, b3, h0, h1, h2, h3, h4, h5, h6,
+        h7, q0, q1, q2, q3, q4, q5, q6, q7,
+    ]
 }
 
 impl<'a> Request<'a> {
@@ -924,6 +1199,8 @@ impl<'a> Request<'a> {
             Self::Get { .. } => Command::Get,
             Self::Transient { .. } => Command::Transient,
             Self::Args { .. } => Command::Args,
+            Self::Attach { .. } => Command::Attach,
+            Self::AttachInfo { .. } => Command::AttachInfo,
         }
     }
 
@@ -1038,8 +1315,25 @@ impl<'a> Request<'a> {
                     env,
                 }
             }
-            // The driver sends OUTPUT; no client may.
-            Command::Output => return Err(ProtoError::UnknownCommand(command.code())),
+            Command::Attach => {
+                let module = r.u64()?;
+                let fuel = r.u64()?;
+                let source = AttachSource::decode(&mut r)?;
+                let name_len = r.u16()?;
+                let _reserved = r.u16()?;
+                let handler = r.name(name_len)?;
+                Self::Attach {
+                    module,
+                    source,
+                    fuel,
+                    handler,
+                }
+            }
+            Command::AttachInfo => Self::AttachInfo { handle: r.u64()? },
+            // The driver sends OUTPUT and EVENT; no client may.
+            Command::Output | Command::Event => {
+                return Err(ProtoError::UnknownCommand(command.code()))
+            }
         };
         r.finish()?;
         Ok(request)
@@ -1143,6 +1437,20 @@ impl<'a> Request<'a> {
                 w.put(args)?;
                 w.put(env)?;
             }
+            Self::Attach {
+                module,
+                source,
+                fuel,
+                handler,
+            } => {
+                w.u64(module)?;
+                w.u64(fuel)?;
+                w.put(&source.encode())?;
+                w.u16(name_len(handler)?)?;
+                w.u16(0)?;
+                w.put(handler.as_bytes())?;
+            }
+            Self::AttachInfo { handle } => w.u64(handle)?,
         }
         Ok(w.pos)
     }
@@ -1289,12 +1597,14 @@ pub enum HandleKind {
     Module = 2,
     /// An instance of a module.
     Instance = 3,
+    /// An instance attached to a kernel event source.
+    Attachment = 4,
 }
 
 impl HandleKind {
     /// The kind with code `code`, if any.
     pub fn from_code(code: u8) -> Option<Self> {
-        [Self::Upload, Self::Module, Self::Instance]
+        [Self::Upload, Self::Module, Self::Instance, Self::Attachment]
             .into_iter()
             .find(|k| k.code() == code)
     }
@@ -1310,6 +1620,7 @@ impl HandleKind {
             Self::Upload => "upload",
             Self::Module => "module",
             Self::Instance => "instance",
+            Self::Attachment => "attachment",
         }
     }
 }
@@ -1733,6 +2044,17 @@ pub enum ReplyBody<'a> {
     },
     /// [`Status::Trap`].
     Trap(TrapInfo),
+    /// ATTACH_INFO.
+    AttachInfo(AttachStats),
+    /// EVENT: a record an attached program emitted.
+    Event {
+        /// The attachment's handle.
+        handle: u64,
+        /// The record's number, from 1, per attachment: a gap means records were lost.
+        seq: u64,
+        /// The record.
+        record: &'a [u8],
+    },
     /// OUTPUT: bytes a running program wrote.
     Output {
         /// The file descriptor: 1 for standard output, 2 for standard error.
@@ -1846,6 +2168,26 @@ fn decode_ok_body<'a>(command: Command, r: &mut Reader<'a>) -> Result<ReplyBody<
         Command::Stats => ReplyBody::Stats(Stats::decode(r)?),
         Command::Exports => ReplyBody::Exports(ExportPage::decode(r)?),
         Command::Register | Command::Transient | Command::Args => ReplyBody::Empty,
+        Command::Attach => ReplyBody::Instance(InstanceInfo {
+            handle: r.u64()?,
+            module: r.u64()?,
+            memory_pages: r.u32()?,
+        }),
+        Command::AttachInfo => ReplyBody::AttachInfo(AttachStats::decode(r)?),
+        Command::Event => {
+            let handle = r.u64()?;
+            let seq = r.u64()?;
+            let record = r.rest();
+            r.skip_rest();
+            if record.len() > MAX_EVENT_RECORD {
+                return Err(ProtoError::TooLarge("event record"));
+            }
+            ReplyBody::Event {
+                handle,
+                seq,
+                record,
+            }
+        }
         Command::Output => {
             let fd = r.u32()?;
             let data = r.rest();
@@ -2213,6 +2555,25 @@ impl<'a> ReplyWriter<'a> {
         self.body(&value.to_bytes())
     }
 
+    /// The body of an ATTACH_INFO reply.
+    pub fn attach_info(&mut self, stats: &AttachStats) -> Result<(), ProtoError> {
+        self.body(&stats.source.encode())?;
+        for c in stats.counters() {
+            self.body(&c.to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The body of an EVENT message.
+    pub fn event(&mut self, handle: u64, seq: u64, record: &[u8]) -> Result<(), ProtoError> {
+        if record.len() > MAX_EVENT_RECORD {
+            return Err(ProtoError::TooLarge("event record"));
+        }
+        self.body(&handle.to_le_bytes())?;
+        self.body(&seq.to_le_bytes())?;
+        self.body(record)
+    }
+
     /// The body of an OUTPUT message: at most [`MAX_OUTPUT_CHUNK`] bytes written to `fd`.
     pub fn output(&mut self, fd: u32, data: &[u8]) -> Result<(), ProtoError> {
         if data.len() > MAX_OUTPUT_CHUNK {
@@ -2576,7 +2937,7 @@ mod tests {
             assert_eq!(Command::from_code(c.code()), Some(c));
         }
         assert_eq!(Command::from_code(0), None);
-        assert_eq!(Command::from_code(16), None);
+        assert_eq!(Command::from_code(19), None);
         for s in Status::ALL {
             assert_eq!(Status::from_code(s.code()), Some(s));
         }
@@ -3593,7 +3954,7 @@ mod tests {
         list[8] = 1; // one entry announced, none there
         assert_eq!(decode(&header(8, 0, b"", &list)), ProtoError::Truncated);
         let mut entry = vec![0u8; LIST_ENTRY_HEADER_LEN];
-        entry[44] = 4; // unknown kind
+        entry[44] = 5; // unknown kind
         let mut bad = list.clone();
         bad.extend_from_slice(&entry);
         assert_eq!(
@@ -3938,6 +4299,97 @@ mod tests {
         // Lengths beyond the payload are truncation, not a crash.
         raw[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(Request::decode(&raw), Err(ProtoError::Truncated));
+    }
+
+    #[test]
+    fn attach_requests_and_replies_round_trip() {
+        for source in [
+            AttachSource::Netfilter {
+                ipv6: false,
+                hook: NfHook::LocalIn,
+                priority: -200,
+                default_accept: true,
+            },
+            AttachSource::Netfilter {
+                ipv6: true,
+                hook: NfHook::PostRouting,
+                priority: i32::MAX,
+                default_accept: false,
+            },
+            AttachSource::Tracepoint(Tracepoint::SchedProcessExec),
+        ] {
+            let request = Request::Attach {
+                module: 3,
+                source,
+                fuel: 5000,
+                handler: "on_packet",
+            };
+            let bytes = encode(&request);
+            assert_eq!(Request::decode(&bytes), Ok(request));
+            let stats = AttachStats {
+                source,
+                events: 1,
+                busy: 2,
+                traps: 3,
+                out_of_fuel: 4,
+                emitted: 5,
+                emit_dropped: 6,
+                total_ns: 7,
+                max_ns: 8,
+                fuel: 9,
+            };
+            let mut buf = [0u8; 256];
+            let mut w = ReplyWriter::ok(&mut buf, Command::AttachInfo).unwrap();
+            w.attach_info(&stats).unwrap();
+            let reply = w.finish().unwrap();
+            assert_eq!(
+                Reply::decode(reply).unwrap().body,
+                ReplyBody::AttachInfo(stats)
+            );
+        }
+        // A tracepoint with a priority, an unknown hook, reserved bytes: refused.
+        let mut bytes = encode(&Request::Attach {
+            module: 3,
+            source: AttachSource::Tracepoint(Tracepoint::SchedProcessFork),
+            fuel: 0,
+            handler: "h",
+        });
+        bytes[28] = 1;
+        assert!(Request::decode(&bytes).is_err());
+        bytes[28] = 0;
+        bytes[26] = 9;
+        assert_eq!(
+            Request::decode(&bytes),
+            Err(ProtoError::InvalidField("tracepoint"))
+        );
+        bytes[26] = 2;
+        bytes[32] = 1;
+        assert!(Request::decode(&bytes).is_err());
+    }
+
+    #[test]
+    fn event_messages_decode() {
+        let record = b"pid=42 comm=true";
+        let mut message = event_header(7, 3, record.len()).to_vec();
+        message.extend_from_slice(record);
+        let reply = Reply::decode(&message).unwrap();
+        assert_eq!(reply.command, Command::Event.code());
+        assert_eq!(
+            reply.body,
+            ReplyBody::Event {
+                handle: 7,
+                seq: 3,
+                record
+            }
+        );
+        let mut buf = [0u8; 128];
+        let mut w = ReplyWriter::ok(&mut buf, Command::Event).unwrap();
+        w.event(7, 3, record).unwrap();
+        assert_eq!(w.finish().unwrap(), &message[..]);
+        // Nobody sends EVENT to the driver.
+        let mut b = message[..8].to_vec();
+        b.truncate(8);
+        assert_eq!(Request::decode(&b), Err(ProtoError::UnknownCommand(16)));
     }
 
     /// The byte-level examples of `Documentation/wasm/protocol.rst`.

@@ -8,6 +8,7 @@
 //! reference, and the user finishes on its own (an invocation of an unloaded instance stops
 //! at its next interrupt check).
 
+use crate::attach::Attachment;
 use crate::group::Group;
 use crate::protocol::Stats;
 use kernel::{
@@ -79,6 +80,8 @@ pub(crate) enum Entry {
     Upload(Upload),
     Module(Arc<LoadedModule>),
     Instance(Arc<LoadedInstance>),
+    /// An instance attached to a kernel event source; dropping it detaches it.
+    Attachment(KBox<Attachment>),
 }
 
 impl Entry {
@@ -95,7 +98,7 @@ impl Entry {
         match self {
             Entry::Upload(u) => u.data.capacity(),
             Entry::Module(m) => m.module.code_bytes().saturating_add(m.size as usize),
-            Entry::Instance(_) => 0,
+            Entry::Instance(_) | Entry::Attachment(_) => 0,
         }
     }
 }
@@ -233,6 +236,7 @@ impl Registry {
                     stats.instances += 1;
                     stats.memory_pages += u64::from(i.memory_pages.load(Relaxed));
                 }
+                Entry::Attachment(_) => stats.instances += 1,
             }
         }
         stats

@@ -6,13 +6,14 @@
 //! is locked only briefly; wasm runs under its link group's lock ([`crate::group`]), which no
 //! request ever waits for: a request for a group that is busy gets `BUSY`.
 
+use crate::attach::{self, AttachError, Program, DEFAULT_EVENT_FUEL};
 use crate::group::{Busy, Group, GroupLimits, GroupState, KernelHook, STORE_BYTES};
 use crate::host::{Spectest, SPECTEST};
-use crate::platform::Environ;
+use crate::platform::{Environ, KernelPlatform};
 use crate::protocol::{
-    Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError, ReplyWriter,
-    Request, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN, MAX_PAYLOAD_LEN,
-    VERSION_FLAG_PRIVILEGED,
+    AttachSource, Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError,
+    ReplyWriter, Request, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN,
+    MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
 };
 use crate::registry::{Entry, LoadedInstance, LoadedModule, ModuleHandle, Registry, Upload};
 use crate::wire::{engine_error, engine_error_with, from_wire, to_wire, wire_type};
@@ -29,7 +30,7 @@ use kernel::{
     },
     time::Instant,
 };
-use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module, TrapKind};
+use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module, Store, TrapKind};
 
 /// Limits of the service, from the module parameters.
 #[derive(Clone, Copy)]
@@ -256,6 +257,13 @@ impl Service {
                 args,
                 env,
             } => self.args(buf, instance, args, env),
+            Request::Attach {
+                module,
+                source,
+                fuel,
+                handler,
+            } => self.attach(buf, module, source, fuel, handler),
+            Request::AttachInfo { handle } => self.attach_info(buf, handle),
             Request::Unload { handle, cascade } => self.unload(buf, handle, cascade),
             Request::List {
                 cursor,
@@ -630,6 +638,9 @@ impl Service {
         args: crate::protocol::ValueList<'_>,
         client: Client,
     ) -> Outcome {
+        if let Some(program) = self.attached_program(handle) {
+            return self.invoke_attached(buf, &program, name, args);
+        }
         let instance = self.instance(handle)?;
         let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
         for arg in args.iter() {
@@ -697,6 +708,172 @@ impl Service {
                 done(engine_error_with(buf, Command::Invoke, &err, detail))
             }
         }
+    }
+
+    /// The program of attachment `handle`, if it is one.
+    fn attached_program(&self, handle: u64) -> Option<Arc<Program>> {
+        match self.shared.registry.lock().find(handle) {
+            Some(Entry::Attachment(a)) => Some(a.program.clone()),
+            _ => None,
+        }
+    }
+
+    /// INVOKE of an attached instance's export: under the rules of its handlers (atomic
+    /// context, the per-event fuel), and BUSY while one runs.
+    fn invoke_attached(
+        &self,
+        buf: &mut [u8],
+        program: &Program,
+        name: &str,
+        args: crate::protocol::ValueList<'_>,
+    ) -> Outcome {
+        let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
+        for arg in args.iter() {
+            let Some(arg) = from_wire(arg) else {
+                return Err(fail(
+                    Status::SignatureMismatch,
+                    "a non-null funcref cannot be passed",
+                ));
+            };
+            engine_args.push(arg, GFP_KERNEL_ACCOUNT)?;
+        }
+        // Room for any function's results, made here: the run must not allocate.
+        let mut results = alloc::vec::Vec::new();
+        results
+            .try_reserve_exact(crate::protocol::MAX_VALUES)
+            .map_err(|_| fail(Status::OutOfMemory, "out of memory"))?;
+        let outcome = match program.invoke(name, &engine_args, &mut results) {
+            Ok(outcome) => outcome,
+            Err(e) if e == EBUSY => {
+                return Err(fail(
+                    Status::Busy,
+                    "the attachment's handler is running; try again",
+                ))
+            }
+            Err(e) if e == ENOENT => {
+                let mut w = ReplyWriter::new(buf, Command::Invoke.code(), Status::NoSuchExport)?;
+                let _ = write!(w, "no exported function {name:?}");
+                return done(w.finish());
+            }
+            Err(_) => return Err(fail(Status::Internal, "cannot call the attached instance")),
+        };
+        match outcome {
+            Ok(()) => {
+                let mut w = ReplyWriter::ok(buf, Command::Invoke)?;
+                w.results(0, results.iter().copied().map(to_wire))?;
+                done(w.finish())
+            }
+            Err(err) => done(engine_error(buf, Command::Invoke, &err)),
+        }
+    }
+
+    fn attach(
+        &self,
+        buf: &mut [u8],
+        module: u64,
+        source: AttachSource,
+        fuel: u64,
+        handler: &str,
+    ) -> Outcome {
+        let code = match self.shared.registry.lock().find(module) {
+            Some(Entry::Module(m)) => m.clone(),
+            _ => return Err(fail(Status::NoSuchHandle, "no module with this handle")),
+        };
+        let fuel = if fuel == 0 { DEFAULT_EVENT_FUEL } else { fuel };
+        let config = Config {
+            fuel: Some(fuel),
+            ..self.config.clone()
+        };
+        let mut store = Store::new(config, KernelPlatform::new());
+        store
+            .try_set_interrupt_hook(KernelHook::new())
+            .map_err(|_| fail(Status::OutOfMemory, "out of memory"))?;
+        // Handlers run where sleeping is not allowed: only atomic-safe imports.
+        let mut imports = KVec::new();
+        for (module_name, name, _) in code.module.imports() {
+            let id = match wasm_abi::lookup(module_name, name) {
+                Some(id) if id.import().context == wasm_abi::Context::Atomic => id,
+                found => {
+                    let why = if found.is_some() {
+                        "may sleep, which an attached program must not"
+                    } else {
+                        "is not offered"
+                    };
+                    let mut w = ReplyWriter::new(buf, Command::Attach.code(), Status::LinkError)?;
+                    let _ = write!(
+                        w,
+                        "import {}.{} {why}",
+                        prefix(module_name, 64),
+                        prefix(name, 64)
+                    );
+                    return done(w.finish());
+                }
+            };
+            let func = match wasm_abi::define(&mut store, id) {
+                Ok(func) => func,
+                Err(err) => return done(engine_error(buf, Command::Attach, &err)),
+            };
+            imports.push(Extern::Func(func), GFP_KERNEL_ACCOUNT)?;
+        }
+        let instance = match store.instantiate(&ModuleHandle(code.clone()), &imports) {
+            Ok(instance) => instance,
+            Err(err) => return done(engine_error(buf, Command::Attach, &err)),
+        };
+        let handle = {
+            let mut registry = self.shared.registry.lock();
+            if registry.entries.len() >= self.limits.max_handles {
+                return Err(fail(Status::LimitExceeded, "too many handles"));
+            }
+            let handle = registry.next_handle;
+            registry.next_handle += 1;
+            handle
+        };
+        let attachment = match attach::attach(code, store, instance, handler, source, fuel, handle)
+        {
+            Ok(attachment) => attachment,
+            Err(AttachError::NoHandler) => {
+                let mut w = ReplyWriter::new(buf, Command::Attach.code(), Status::NoSuchExport)?;
+                let _ = write!(w, "no exported function {handler:?}");
+                return done(w.finish());
+            }
+            Err(AttachError::HandlerType) => {
+                return Err(fail(
+                    Status::SignatureMismatch,
+                    "a handler takes the event's length and returns its verdict: \
+                         (i32) -> i32",
+                ))
+            }
+            Err(AttachError::Kernel(e)) if e == ENOMEM => {
+                return Err(fail(Status::OutOfMemory, "out of memory"))
+            }
+            Err(AttachError::Kernel(_)) => {
+                return Err(fail(
+                    Status::Unsupported,
+                    "the kernel refused the hook (is the event source configured?)",
+                ))
+            }
+        };
+        let attachment = KBox::new(attachment, GFP_KERNEL_ACCOUNT)?;
+        {
+            let mut registry = self.shared.registry.lock();
+            registry.insert_at(handle, Entry::Attachment(attachment))?;
+        }
+        let mut w = ReplyWriter::ok(buf, Command::Attach)?;
+        w.instance(&InstanceInfo {
+            handle,
+            module,
+            memory_pages: 0,
+        })?;
+        done(w.finish())
+    }
+
+    fn attach_info(&self, buf: &mut [u8], handle: u64) -> Outcome {
+        let Some(program) = self.attached_program(handle) else {
+            return Err(fail(Status::NoSuchHandle, "no attachment with this handle"));
+        };
+        let mut w = ReplyWriter::ok(buf, Command::AttachInfo)?;
+        w.attach_info(&program.stats())?;
+        done(w.finish())
     }
 
     fn args(&self, buf: &mut [u8], handle: u64, args: &[u8], env: &[u8]) -> Outcome {
@@ -831,10 +1008,11 @@ impl Service {
         let code = match self.shared.registry.lock().find(handle) {
             Some(Entry::Module(m)) => m.clone(),
             Some(Entry::Instance(i)) => i.code.clone(),
+            Some(Entry::Attachment(a)) => a.code.clone(),
             _ => {
                 return Err(fail(
                     Status::NoSuchHandle,
-                    "no module or instance with this handle",
+                    "no module, instance or attachment with this handle",
                 ))
             }
         };
@@ -910,6 +1088,17 @@ fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {
             exports: i.code.module.exports().count() as u32,
             memory_pages: i.memory_pages.load(Relaxed),
             name: name_str(&i.code.name),
+        },
+        Entry::Attachment(a) => ListEntry {
+            handle,
+            kind: HandleKind::Attachment,
+            parent: 0,
+            calls: a.program.events(),
+            fuel_used: 0,
+            size: a.code.size,
+            exports: a.code.module.exports().count() as u32,
+            memory_pages: 0,
+            name: name_str(&a.code.name),
         },
     }
 }

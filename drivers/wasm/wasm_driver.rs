@@ -8,6 +8,7 @@
 
 use kernel::{connector, prelude::*};
 
+mod attach;
 mod group;
 mod host;
 mod platform;

@@ -23,6 +23,12 @@
 //!   user id of the task the call runs for.
 //! - `comm(ptr: i32, len: i32) -> i32`: copies its command name (up to `len` bytes, no NUL)
 //!   and returns the name's length.
+//! - `event_read(offset: i32, ptr: i32, len: i32) -> i32`: copies up to `len` bytes of the
+//!   record of the event being handled, from `offset`, and returns how many (0 past its
+//!   end); `-ENOENT` outside an event.
+//! - `emit(ptr: i32, len: i32) -> i32`: sends the bytes, at most [`MAX_EMIT_LEN`], to the
+//!   userspace listeners of the program's events without sleeping: 0 when sent, `-EAGAIN`
+//!   when dropped, `-EINVAL` when too long, `-ENODEV` when the program is not attached.
 //!
 //! "The task the call runs for" is the task that invoked the program (`wasmctl`) when it
 //! runs on request, and the task current where the event happened when it is attached to
@@ -41,8 +47,13 @@ pub const ABI_VERSION: i32 = 1;
 /// The longest message `log` writes; longer ones are cut.
 pub const MAX_LOG_LEN: u32 = 1024;
 
+/// The longest record `emit` sends.
+pub const MAX_EMIT_LEN: u32 = 4096;
+
 /// `-EINVAL`.
 const EINVAL: i32 = -22;
+/// `-ENOENT`.
+const ENOENT: i32 = -2;
 
 const I32: ValType = ValType::I32;
 const I64: ValType = ValType::I64;
@@ -73,6 +84,8 @@ pub const IMPORTS: &[Import] = &[
     f("tgid", &[], &[I32]),
     f("uid", &[], &[I32]),
     f("comm", &[I32, I32], &[I32]),
+    f("event_read", &[I32, I32, I32], &[I32]),
+    f("emit", &[I32, I32], &[I32]),
 ];
 
 /// Calls function `index` of [`IMPORTS`].
@@ -149,6 +162,37 @@ pub(crate) fn call<P: Platform>(
             let name = comm.get(..name_len.min(len as usize)).unwrap_or(&[]);
             call.store(ptr, name)?;
             i32_result(results, name_len as i32)
+        }
+        13 => {
+            let (offset, ptr, len) = (call.u32(0)?, call.u32(1)?, call.u32(2)?);
+            let (memory, platform) = call.memory_and_platform(ptr, u64::from(len))?;
+            let event = platform.event();
+            if event.is_empty() {
+                return i32_result(results, ENOENT);
+            }
+            let from = event.get(offset as usize..).unwrap_or(&[]);
+            let n = from.len().min(len as usize);
+            let Some(dst) = crate::guest::slice_mut(memory, ptr, n as u64) else {
+                return Err(call.out_of_bounds(ptr, u64::from(len)));
+            };
+            if let Some(src) = from.get(..n) {
+                dst.copy_from_slice(src);
+            }
+            call.pay_bytes(n);
+            i32_result(results, n as i32)
+        }
+        14 => {
+            let (ptr, len) = (call.u32(0)?, call.u32(1)?);
+            if len > MAX_EMIT_LEN {
+                return i32_result(results, EINVAL);
+            }
+            let (memory, platform) = call.memory_and_platform(ptr, u64::from(len))?;
+            let Some(record) = crate::guest::slice(memory, ptr, u64::from(len)) else {
+                return Err(call.out_of_bounds(ptr, u64::from(len)));
+            };
+            let sent = platform.emit(record);
+            call.pay_bytes(len as usize);
+            i32_result(results, sent)
         }
         _ => Err(Trap::new(TrapKind::Internal)),
     }

@@ -307,6 +307,16 @@ pub trait Platform: Sized + 'static {
 
     /// Lets other tasks run.
     fn sched_yield(&mut self);
+
+    /// The record of the kernel event the program handles now (a packet's first bytes, a
+    /// tracepoint's fields); empty outside an event.
+    fn event(&self) -> &[u8];
+
+    /// Sends `record` (at most [`kernel::MAX_EMIT_LEN`] bytes) to the userspace listeners
+    /// of the program's events, without sleeping: 0 when sent, `-EAGAIN` when dropped
+    /// (nobody listens, or their buffers are full), `-ENODEV` when the program is not
+    /// attached to an event source.
+    fn emit(&mut self, record: &[u8]) -> i32;
 }
 
 /// Every host function of this crate: finds the import by the id the engine passes back,

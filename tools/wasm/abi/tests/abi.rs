@@ -20,6 +20,8 @@ struct Fake {
     args: Vec<u8>,
     env: Vec<u8>,
     yields: u32,
+    event: Vec<u8>,
+    emitted: Vec<Vec<u8>>,
 }
 
 impl Fake {
@@ -32,6 +34,8 @@ impl Fake {
             args: b"prog\0a\0bc\0".to_vec(),
             env: b"HOME=/\0".to_vec(),
             yields: 0,
+            event: Vec::new(),
+            emitted: Vec::new(),
         }
     }
 }
@@ -96,6 +100,13 @@ impl Platform for Fake {
     fn sched_yield(&mut self) {
         self.yields += 1;
     }
+    fn event(&self) -> &[u8] {
+        &self.event
+    }
+    fn emit(&mut self, record: &[u8]) -> i32 {
+        self.emitted.push(record.to_vec());
+        0
+    }
 }
 
 /// Instantiates `wat`, resolving its imports against the ABI.
@@ -155,6 +166,8 @@ const KERNEL: &str = r#"(module
   (import "kernel" "tgid" (func $tgid (result i32)))
   (import "kernel" "uid" (func $uid (result i32)))
   (import "kernel" "comm" (func $comm (param i32 i32) (result i32)))
+  (import "kernel" "event_read" (func $event_read (param i32 i32 i32) (result i32)))
+  (import "kernel" "emit" (func $emit (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "hello")
   (func (export "abi_version") (result i32) (call $abi_version))
@@ -170,7 +183,10 @@ const KERNEL: &str = r#"(module
   (func (export "pid") (result i32) (call $pid))
   (func (export "tgid") (result i32) (call $tgid))
   (func (export "uid") (result i32) (call $uid))
-  (func (export "comm") (param i32 i32) (result i32) (call $comm (local.get 0) (local.get 1))))"#;
+  (func (export "comm") (param i32 i32) (result i32) (call $comm (local.get 0) (local.get 1)))
+  (func (export "event_read") (param i32 i32 i32) (result i32)
+    (call $event_read (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "emit") (param i32 i32) (result i32) (call $emit (local.get 0) (local.get 1))))"#;
 
 #[test]
 fn kernel_functions_answer_what_the_platform_says() {
@@ -652,4 +668,55 @@ fn kernel_functions_are_all_atomic_safe() {
         assert_eq!(f.context, Context::Atomic, "kernel.{}", f.name);
     }
     assert_eq!(lookup("kernel", "fd_write").map(|i| i.import().name), None);
+}
+
+#[test]
+fn event_records_are_read_and_emitted() {
+    let mut fake = Fake::new();
+    fake.event = b"\x45\x00\x00\x54packet".to_vec();
+    let (mut s, i) = instance(KERNEL, fake);
+    // Read 4 bytes from offset 2 into 100.
+    let r = call(
+        &mut s,
+        i,
+        "event_read",
+        &[Value::I32(2), Value::I32(100), Value::I32(4)],
+    );
+    assert_eq!(r.unwrap(), [Value::I32(4)]);
+    assert_eq!(&memory(&s, i)[100..104], b"\x00\x54pa");
+    // Past the end: a short read, then 0.
+    let r = call(
+        &mut s,
+        i,
+        "event_read",
+        &[Value::I32(8), Value::I32(100), Value::I32(64)],
+    );
+    assert_eq!(r.unwrap(), [Value::I32(2)]);
+    let r = call(
+        &mut s,
+        i,
+        "event_read",
+        &[Value::I32(99), Value::I32(100), Value::I32(4)],
+    );
+    assert_eq!(r.unwrap(), [Value::I32(0)]);
+    // emit sends the bytes.
+    assert_eq!(
+        call(&mut s, i, "emit", &[Value::I32(0), Value::I32(5)]).unwrap(),
+        [Value::I32(0)]
+    );
+    assert_eq!(s.data().emitted, [b"hello".to_vec()]);
+    let too_long = wasm_abi::kernel::MAX_EMIT_LEN as i32 + 1;
+    assert_eq!(
+        call(&mut s, i, "emit", &[Value::I32(0), Value::I32(too_long)]).unwrap(),
+        [Value::I32(-22)]
+    );
+    // Outside an event there is nothing to read.
+    s.data_mut().event.clear();
+    let r = call(
+        &mut s,
+        i,
+        "event_read",
+        &[Value::I32(0), Value::I32(100), Value::I32(4)],
+    );
+    assert_eq!(r.unwrap(), [Value::I32(-2)]);
 }

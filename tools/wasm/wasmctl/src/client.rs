@@ -3,8 +3,9 @@
 //! The client side of the protocol: one method per command, over any transport.
 
 use wasm_protocol::{
-    Command, InstanceInfo, ListEntry, ModuleInfo, ProtoError, Reply, ReplyBody, Request, Stats,
-    Status, Value, ValueList, VersionInfo, MAX_CHUNK_LEN, MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
+    AttachSource, AttachStats, Command, InstanceInfo, ListEntry, ModuleInfo, ProtoError, Reply,
+    ReplyBody, Request, Stats, Status, Value, ValueList, VersionInfo, MAX_CHUNK_LEN,
+    MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
 };
 
 use crate::{
@@ -118,6 +119,13 @@ fn describe_request(request: &Request<'_>) -> String {
             format!("{name} instance={instance} {n:?}")
         }
         Request::Transient { handle } => format!("{name} handle={handle}"),
+        Request::Attach {
+            module,
+            source,
+            fuel,
+            handler,
+        } => format!("{name} module={module} {source:?} fuel={fuel} handler={handler:?}"),
+        Request::AttachInfo { handle } => format!("{name} handle={handle}"),
         Request::Args {
             instance,
             args,
@@ -163,6 +171,14 @@ fn describe_reply(reply: &Reply<'_>) -> String {
         ReplyBody::InvalidModule { offset } => format!("offset {offset:#x}"),
         ReplyBody::Trap(t) => format!("{:?}", t.code),
         ReplyBody::Output { fd, data } => format!("fd {fd}, {} bytes", data.len()),
+        ReplyBody::AttachInfo(a) => format!("{} events", a.events),
+        ReplyBody::Event {
+            handle,
+            seq,
+            record,
+        } => {
+            format!("attachment {handle} #{seq}, {} bytes", record.len())
+        }
     };
     let status = if reply.status.is_ok() {
         "OK".to_string()
@@ -425,6 +441,37 @@ impl Client {
             ReplyBody::Results { fuel_used, values } => Ok((fuel_used, values.iter().collect())),
             _ => Err(unexpected(Command::Invoke)),
         }
+    }
+
+    /// ATTACH: instantiates `module` and attaches its `handler` to `source`; the returned
+    /// handle names the attachment.
+    pub fn attach(
+        &mut self,
+        module: u64,
+        source: AttachSource,
+        fuel: u64,
+        handler: &str,
+    ) -> Result<InstanceInfo, Error> {
+        self.call_with(
+            &Request::Attach {
+                module,
+                source,
+                fuel,
+                handler,
+            },
+            |body| match body {
+                ReplyBody::Instance(i) => Some(i),
+                _ => None,
+            },
+        )
+    }
+
+    /// ATTACH_INFO: what an attachment is and what it did.
+    pub fn attach_info(&mut self, handle: u64) -> Result<AttachStats, Error> {
+        self.call_with(&Request::AttachInfo { handle }, |body| match body {
+            ReplyBody::AttachInfo(a) => Some(a),
+            _ => None,
+        })
     }
 
     /// ARGS: the arguments and environment WASI programs of `instance` see, each entry

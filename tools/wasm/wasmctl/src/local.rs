@@ -535,6 +535,12 @@ impl Local {
                     }
                 }
             }
+            Request::Attach { .. } | Request::AttachInfo { .. } => fail(
+                buf,
+                command,
+                Status::Unsupported,
+                format_args!("kernel events exist in the kernel only: attach without --local"),
+            ),
             Request::Args {
                 instance,
                 args,

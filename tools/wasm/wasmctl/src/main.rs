@@ -11,7 +11,9 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value as Json};
-use wasm_protocol::{ExportKind, TrapCode, Value, PROTOCOL_VERSION};
+use wasm_protocol::{
+    AttachSource, AttachStats, ExportKind, NfHook, Tracepoint, TrapCode, Value, PROTOCOL_VERSION,
+};
 
 use wasmctl::{
     client::Client,
@@ -156,6 +158,57 @@ enum Cmd {
     List,
     /// Show the driver's counters.
     Stats,
+    /// Attach a module's handler to a kernel event source; print the attachment's handle.
+    ///
+    /// The handler, an exported function `(len: i32) -> i32`, runs where the event happens
+    /// (atomic context), with the event's length; its record is read with the kernel import
+    /// `event_read`. For netfilter it returns the verdict: 0 drops the packet, anything else
+    /// accepts it. See Documentation/wasm/attach.rst.
+    Attach {
+        /// The module: binary (.wasm) or text (.wat).
+        #[arg(short, long, value_name = "FILE")]
+        file: PathBuf,
+        /// A netfilter hook: ipv4|ipv6 : pre_routing|local_in|forward|local_out|post_routing
+        /// [: priority] (default priority 0, the filter table's).
+        #[arg(
+            long,
+            value_name = "FAMILY:HOOK[:PRIORITY]",
+            conflicts_with = "tracepoint"
+        )]
+        netfilter: Option<String>,
+        /// A tracepoint: sched_process_exec, sched_process_fork or sched_process_exit.
+        #[arg(long, value_name = "NAME", required_unless_present = "netfilter")]
+        tracepoint: Option<String>,
+        /// The exported handler.
+        #[arg(long, value_name = "NAME")]
+        handler: String,
+        /// The verdict when the handler traps, runs out of fuel or is busy (netfilter).
+        #[arg(long = "default", value_name = "VERDICT", default_value = "accept",
+              value_parser = ["accept", "drop"])]
+        default_verdict: String,
+        /// Fuel of each event; 0 for the driver's default (100000).
+        #[arg(long, default_value_t = 0)]
+        fuel: u64,
+        /// The module's name in listings [default: the file name].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Detach an attachment (the same as unloading its handle).
+    Detach {
+        /// The attachment's handle.
+        handle: u64,
+    },
+    /// Print the records attached programs emit, as they come (needs CAP_NET_ADMIN).
+    Events {
+        /// Only the records of this attachment.
+        handle: Option<u64>,
+        /// Stop after this many records.
+        #[arg(long)]
+        count: Option<u64>,
+        /// Stop after this many milliseconds without a record.
+        #[arg(long, value_name = "MS")]
+        idle: Option<u64>,
+    },
     /// Show the versions and limits of wasmctl and the driver.
     Version,
 }
@@ -166,6 +219,8 @@ struct Output {
     json: Json,
     /// The exit status: 0, or what a WASI program gave `proc_exit`.
     status: u8,
+    /// The command printed as it went: nothing to print at the end.
+    quiet: bool,
 }
 
 impl Output {
@@ -174,6 +229,7 @@ impl Output {
             text,
             json,
             status: exit::OK,
+            quiet: false,
         }
     }
 }
@@ -351,7 +407,136 @@ fn describe_exports(exports: &[Export]) -> Output {
     )
 }
 
+/// Parses `--netfilter FAMILY:HOOK[:PRIORITY]`.
+fn netfilter_source(spec: &str, default_accept: bool) -> Result<AttachSource, Error> {
+    let usage = || {
+        Error::Usage(format!(
+            "--netfilter {spec:?}: expected ipv4|ipv6:HOOK[:PRIORITY], HOOK one of {}",
+            NfHook::ALL.map(NfHook::name).join(", ")
+        ))
+    };
+    let mut parts = spec.split(':');
+    let ipv6 = match parts.next() {
+        Some("ipv4") => false,
+        Some("ipv6") => true,
+        _ => return Err(usage()),
+    };
+    let hook = parts
+        .next()
+        .and_then(|h| NfHook::ALL.into_iter().find(|k| k.name() == h))
+        .ok_or_else(usage)?;
+    let priority = match parts.next() {
+        Some(p) => p.parse().map_err(|_| usage())?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return Err(usage());
+    }
+    Ok(AttachSource::Netfilter {
+        ipv6,
+        hook,
+        priority,
+        default_accept,
+    })
+}
+
+/// A record for humans: printable ASCII as is, the rest escaped.
+fn printable(record: &[u8]) -> String {
+    record.escape_ascii().to_string()
+}
+
+fn describe_source(source: &AttachSource) -> String {
+    match source {
+        AttachSource::Netfilter {
+            ipv6,
+            hook,
+            priority,
+            default_accept,
+        } => format!(
+            "netfilter {}:{}:{priority}, default {}",
+            if *ipv6 { "ipv6" } else { "ipv4" },
+            hook.name(),
+            if *default_accept { "accept" } else { "drop" }
+        ),
+        AttachSource::Tracepoint(t) => format!("tracepoint {}", t.name()),
+    }
+}
+
+fn attach_json(a: &AttachStats) -> Json {
+    json!({
+        "source": describe_source(&a.source),
+        "events": a.events, "busy": a.busy, "traps": a.traps, "out_of_fuel": a.out_of_fuel,
+        "emitted": a.emitted, "emit_dropped": a.emit_dropped,
+        "avg_ns": a.total_ns.checked_div(a.events).unwrap_or(0), "max_ns": a.max_ns,
+        "fuel": a.fuel,
+    })
+}
+
+/// `wasmctl events`: prints records until `count` of them or `idle` ms without one.
+fn events(
+    handle: Option<u64>,
+    count: Option<u64>,
+    idle: Option<u64>,
+    json: bool,
+) -> Result<Output, Error> {
+    use std::io::Write;
+    let stream = transport::EventStream::open()?;
+    let mut seen = 0u64;
+    let idle = idle.map(Duration::from_millis);
+    while count.is_none_or(|c| seen < c) {
+        let payloads = stream.next(idle)?;
+        if payloads.is_empty() && idle.is_some() {
+            break;
+        }
+        for payload in payloads {
+            let Ok(reply) = wasm_protocol::Reply::decode(&payload) else {
+                continue;
+            };
+            let wasm_protocol::ReplyBody::Event {
+                handle: from,
+                seq,
+                record,
+            } = reply.body
+            else {
+                continue;
+            };
+            if handle.is_some_and(|h| h != from) {
+                continue;
+            }
+            let line = if json {
+                json!({ "handle": from, "seq": seq, "record": printable(record) }).to_string()
+            } else {
+                format!("{from} #{seq}: {}", printable(record))
+            };
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                return Ok(Output::new(vec![], Json::Null));
+            }
+            seen += 1;
+            if count.is_some_and(|c| seen >= c) {
+                break;
+            }
+        }
+    }
+    let mut output = Output::new(vec![], json!({ "events": seen }));
+    output.quiet = true;
+    Ok(output)
+}
+
 fn execute(cli: Cli) -> Result<Output, Error> {
+    if let Cmd::Events {
+        handle,
+        count,
+        idle,
+    } = cli.command
+    {
+        if cli.global.local {
+            return Err(Error::Usage(
+                "kernel events exist in the kernel only: events without --local".to_string(),
+            ));
+        }
+        return events(handle, count, idle, cli.global.json);
+    }
     let transport: Box<dyn transport::Transport> = if cli.global.local {
         Box::new(local::Local::new())
     } else {
@@ -433,6 +618,49 @@ fn execute(cli: Cli) -> Result<Output, Error> {
             client.unload(handle, cascade)?;
             Ok(Output::new(vec![], json!({ "unloaded": handle })))
         }
+        Cmd::Attach {
+            file,
+            netfilter,
+            tracepoint,
+            handler,
+            default_verdict,
+            fuel,
+            name,
+        } => {
+            let source = match (netfilter, tracepoint) {
+                (Some(spec), _) => netfilter_source(&spec, default_verdict == "accept")?,
+                (None, Some(t)) => AttachSource::Tracepoint(
+                    Tracepoint::ALL
+                        .into_iter()
+                        .find(|k| k.name() == t)
+                        .ok_or_else(|| {
+                            Error::Usage(format!(
+                                "--tracepoint {t:?}: one of {}",
+                                Tracepoint::ALL.map(Tracepoint::name).join(", ")
+                            ))
+                        })?,
+                ),
+                (None, None) => {
+                    return Err(Error::Usage("give --netfilter or --tracepoint".to_string()))
+                }
+            };
+            let bytes = module::read_module(&file)?;
+            let m = client.load(&bytes, &module_name(name, &file))?;
+            let attached = client.attach(m.handle, source, fuel, &handler);
+            // The attachment keeps the module's code: its handle is not needed any more.
+            let unloaded = client.unload(m.handle, false);
+            let a = attached?;
+            unloaded?;
+            Ok(Output::new(
+                vec![a.handle.to_string()],
+                json!({ "handle": a.handle, "source": describe_source(&source) }),
+            ))
+        }
+        Cmd::Detach { handle } => {
+            client.unload(handle, false)?;
+            Ok(Output::new(vec![], json!({ "detached": handle })))
+        }
+        Cmd::Events { .. } => Err(Error::Internal("events handled above".to_string())),
         Cmd::List => {
             let entries = client.list()?;
             let mut text = vec![format!(
@@ -457,11 +685,31 @@ fn execute(cli: Cli) -> Result<Output, Error> {
                     e.fuel_used,
                     e.name
                 ));
-                json.push(json!({
+                let mut j = json!({
                     "handle": e.handle, "kind": e.kind, "parent": e.parent, "name": e.name,
                     "size": e.size, "exports": e.exports, "memory_pages": e.memory_pages,
                     "calls": e.calls, "fuel_used": e.fuel_used,
-                }));
+                });
+                if e.kind == "attachment" {
+                    if let Ok(a) = client.attach_info(e.handle) {
+                        text.push(format!(
+                            "{:>6} {}: {} events, {} busy, {} traps, {} out of fuel, \
+                             {} emitted ({} dropped), {} ns average, {} ns max",
+                            "",
+                            describe_source(&a.source),
+                            a.events,
+                            a.busy,
+                            a.traps,
+                            a.out_of_fuel,
+                            a.emitted,
+                            a.emit_dropped,
+                            a.total_ns.checked_div(a.events).unwrap_or(0),
+                            a.max_ns
+                        ));
+                        j["attachment"] = attach_json(&a);
+                    }
+                }
+                json.push(j);
             }
             Ok(Output::new(text, Json::Array(json)))
         }
@@ -571,6 +819,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.global.json;
     match execute(cli) {
+        Ok(output) if output.quiet => ExitCode::from(output.status),
         Ok(output) => {
             if json {
                 print_lines([output.json.to_string().as_str()]);

@@ -181,4 +181,14 @@ impl Platform for LocalPlatform {
     fn sched_yield(&mut self) {
         std::thread::yield_now();
     }
+
+    fn event(&self) -> &[u8] {
+        // Programs are not attached to kernel events on the host.
+        &[]
+    }
+
+    fn emit(&mut self, _record: &[u8]) -> i32 {
+        // -ENODEV: not attached.
+        -19
+    }
 }

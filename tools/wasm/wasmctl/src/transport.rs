@@ -308,3 +308,67 @@ impl Transport for Kernel {
         }
     }
 }
+
+/// The EVENT messages of the runtime's connector multicast group: records that programs
+/// attached to kernel events emit. Joining the group needs `CAP_NET_ADMIN`.
+pub struct EventStream {
+    socket: Socket,
+}
+
+impl EventStream {
+    /// Joins the group.
+    pub fn open() -> Result<Self, Error> {
+        let socket = Socket::open().map_err(|e| {
+            Error::Unreachable(format!("cannot open a NETLINK_CONNECTOR socket: {e}"))
+        })?;
+        let group: u32 = CONNECTOR_IDX;
+        // SAFETY: `group` is valid for the call; SOL_NETLINK and NETLINK_ADD_MEMBERSHIP are
+        // the C library's constants.
+        let ret = unsafe {
+            libc::setsockopt(
+                socket.0,
+                libc::SOL_NETLINK,
+                libc::NETLINK_ADD_MEMBERSHIP,
+                std::ptr::addr_of!(group).cast(),
+                std::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if ret < 0 {
+            let e = io::Error::last_os_error();
+            return Err(match e.raw_os_error() {
+                Some(libc::EPERM) => Error::Reply {
+                    command: None,
+                    status: wasm_protocol::Status::PermissionDenied,
+                    message: "listening to events needs CAP_NET_ADMIN".to_string(),
+                    detail: crate::error::Detail::None,
+                },
+                _ => Error::Unreachable(format!("cannot join the events group: {e}")),
+            });
+        }
+        Ok(Self { socket })
+    }
+
+    /// The next EVENT payloads that arrive within `timeout` (`None` to wait forever), in
+    /// order; empty on timeout.
+    pub fn next(&self, timeout: Option<Duration>) -> Result<Vec<Vec<u8>>, Error> {
+        let wait = timeout.unwrap_or(Duration::from_secs(3600));
+        self.socket
+            .set_timeout(wait)
+            .map_err(|e| Error::Internal(format!("setsockopt: {e}")))?;
+        let datagram = match self.socket.recv() {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(Vec::new()),
+            // The socket's buffer overflowed: records were lost, the numbers will show where.
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Ok(Vec::new()),
+            Err(e) => return Err(Error::Internal(format!("recv: {e}"))),
+        };
+        let mut out = Vec::new();
+        for item in decode_datagram(&datagram) {
+            let Ok((_, msg)) = item else { continue };
+            if msg.id() == ID {
+                out.push(msg.into_payload());
+            }
+        }
+        Ok(out)
+    }
+}
