@@ -53,7 +53,7 @@ use core::fmt;
 
 /// The version of the protocol this file defines. Any change to a layout or a code bumps it;
 /// peers of different versions refuse each other's messages (see [`Status::UnsupportedVersion`]).
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// The first four bytes of every request and reply: `"WASM"`.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"WASM");
@@ -3042,7 +3042,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 2, 0, 3, 0, // header
+                b'W', b'A', b'S', b'M', 3, 0, 3, 0, // header
                 2, 1, 0, 0, 0, 0, 0, 0, // handle
                 4, 3, 0, 0, // offset
                 2, 0, 0, 0, // length
@@ -3057,7 +3057,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 2, 0, 6, 0, // header
+                b'W', b'A', b'S', b'M', 3, 0, 6, 0, // header
                 9, 0, 0, 0, 0, 0, 0, 0, // instance
                 1, 0, 1, 0, // name length, argument count
                 b'f', 0x7e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -3073,7 +3073,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 2, 0, 5, 0, // header
+                b'W', b'A', b'S', b'M', 3, 0, 5, 0, // header
                 3, 0, 0, 0, 0, 0, 0, 0, // module
                 0, 0, 0, 0, 0, 0, 0, 0, // fuel
                 0, 0, 0, 0, // max_memory_pages
@@ -3087,7 +3087,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 2, 0, 11, 0, // header
+                b'W', b'A', b'S', b'M', 3, 0, 11, 0, // header
                 9, 0, 0, 0, 0, 0, 0, 0, // instance
                 1, 0, b'M', // name
             ]
@@ -3099,7 +3099,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'W', b'A', b'S', b'M', 2, 0, 12, 0, // header
+                b'W', b'A', b'S', b'M', 3, 0, 12, 0, // header
                 9, 0, 0, 0, 0, 0, 0, 0, // instance
                 1, 0, b'g', // name
             ]
@@ -3862,7 +3862,7 @@ mod tests {
         assert_eq!(
             w.finish().unwrap(),
             [
-                b'W', b'A', b'S', b'M', 2, 0, 2, 0, // magic, version, command
+                b'W', b'A', b'S', b'M', 3, 0, 2, 0, // magic, version, command
                 0, 0, 2, 0, 8, 0, 0, 0, // status, message length, body length
                 2, 1, 0, 0, 0, 0, 0, 0, // handle
                 b'h', b'i',
@@ -4401,7 +4401,7 @@ mod tests {
                 name: "add"
             }),
             [
-                0x57, 0x41, 0x53, 0x4d, 0x02, 0x00, 0x02, 0x00, //
+                0x57, 0x41, 0x53, 0x4d, 0x03, 0x00, 0x02, 0x00, //
                 0x29, 0x00, 0x00, 0x00, //
                 0x03, 0x00, 0x61, 0x64, 0x64,
             ]
@@ -4412,7 +4412,7 @@ mod tests {
         assert_eq!(
             w.finish().unwrap(),
             [
-                0x57, 0x41, 0x53, 0x4d, 0x02, 0x00, 0x06, 0x00, //
+                0x57, 0x41, 0x53, 0x4d, 0x03, 0x00, 0x06, 0x00, //
                 0x00, 0x00, 0x00, 0x00, 0x13, 0x00, 0x00, 0x00, //
                 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
                 0x01, 0x00, //
@@ -4430,7 +4430,7 @@ mod tests {
         assert_eq!(
             reply[..16],
             [
-                0x57, 0x41, 0x53, 0x4d, 0x02, 0x00, 0x02, 0x00, //
+                0x57, 0x41, 0x53, 0x4d, 0x03, 0x00, 0x02, 0x00, //
                 0x01, 0x00, 0x16, 0x00, 0x00, 0x00, 0x00, 0x00,
             ]
         );
