@@ -138,6 +138,8 @@ mod tests {
         assert!(v.try_reserve(usize::MAX / 2).is_err());
     }
 
+    // The point of the test: float arithmetic, compiled to soft-float calls.
+    #[allow(clippy::float_arithmetic)]
     #[test]
     fn soft_float_is_ieee() {
         // Compiled to compiler-builtins calls (`__addsf3`, `__divdf3`, ...).
