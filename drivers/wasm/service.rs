@@ -611,6 +611,16 @@ impl Service {
         )?;
         let handle = {
             let mut registry = self.shared.registry.lock();
+            // The module may have been unloaded, with its instances, while this one was made:
+            // an instance must not outlive its module, out of reach of any cascade.
+            if !matches!(registry.find(module), Some(Entry::Module(_))) {
+                drop(registry);
+                drop(instance);
+                return Err(fail(
+                    Status::NoSuchHandle,
+                    "the module was unloaded during the instantiation",
+                ));
+            }
             registry.stats.instantiations += 1;
             registry.insert(Entry::Instance(instance))?
         };

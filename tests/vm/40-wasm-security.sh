@@ -71,3 +71,55 @@ st=0
 wait "$pid" || st=$?
 [ "$st" -eq 4 ] || { echo "the unloaded run exited $st"; cat /tmp/running.out; exit 1; }
 grep -q 'interrupted' /tmp/running.out || { cat /tmp/running.out; exit 1; }
+
+# Unloading a module while another client instantiates it: the instantiation
+# fails and leaves no instance behind (an instance must not outlive its module,
+# out of reach of UNLOAD --cascade and of the cleanup of transient handles).
+# The start function counts to the provider's global `n`: calibrated to take
+# half a second or more, then made four times longer.
+cat >/tmp/counter.wat <<'WAT'
+(module
+  (global (export "n") (mut i32) (i32.const 0))
+  (func (export "set") (param i32) (global.set 0 (local.get 0))))
+WAT
+cat >/tmp/slow-start.wat <<'WAT'
+(module
+  (import "m" "n" (global $n (mut i32)))
+  (func $start (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (global.get $n)))))
+  (start $start))
+WAT
+now() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+counter=$(wasmctl instantiate "$(wasmctl load -f /tmp/counter.wat)")
+wasmctl register "$counter" m
+slow=$(wasmctl load -f /tmp/slow-start.wat)
+n=100000
+while :; do
+	wasmctl invoke "$counter" set "$n" >/dev/null
+	t0=$(now)
+	i=$(wasmctl instantiate --link "$counter" "$slow")
+	dt=$(($(now) - t0))
+	wasmctl unload "$i"
+	[ "$dt" -lt 50 ] || break
+	n=$((n * 2))
+	[ "$n" -lt 1000000000 ] || { echo "a start function of $n steps took $dt cs"; exit 1; }
+done
+wasmctl invoke "$counter" set $((n * 4)) >/dev/null
+wasmctl instantiate --link "$counter" "$slow" >/tmp/inst.out 2>&1 &
+pid=$!
+sleep 0.5
+kill -0 "$pid" || { echo "the instantiation ended within 0.5 s"; cat /tmp/inst.out; exit 1; }
+wasmctl unload --cascade "$slow"
+st=0
+wait "$pid" || st=$?
+[ "$st" -eq 8 ] || { echo "instantiating an unloaded module exited $st"; cat /tmp/inst.out; exit 1; }
+grep -q 'unloaded' /tmp/inst.out
+wasmctl list >/tmp/out
+if grep -q 'slow-start' /tmp/out; then
+	echo "an instance outlived its module:"
+	cat /tmp/out
+	exit 1
+fi
+wasmctl unload --cascade "$(wasmctl list | awk '$NF == "counter" && $2 == "module" { print $1 }')"
