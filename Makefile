@@ -78,7 +78,9 @@ lint: kernel
 host-test: setup
 	@$(CARGO) fmt --manifest-path $(TOOLS)/Cargo.toml --all --check
 	@$(CARGO) clippy -q $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
-	@$(CARGO) test -q $(CARGO_FLAGS) --workspace
+	@$(S)/examples.sh
+	@WASM_EXAMPLES=$(CACHE)/examples WASM_EXAMPLES_NATIVE=$(CACHE)/examples-native \
+		$(CARGO) test -q $(CARGO_FLAGS) --workspace
 	@RUSTDOCFLAGS='-D warnings' $(CARGO) doc -q $(CARGO_FLAGS) --workspace --no-deps
 	@$(CARGO) package -q --allow-dirty $(CARGO_FLAGS) -p netlink-packet-connector
 

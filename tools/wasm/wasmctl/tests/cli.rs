@@ -350,3 +350,97 @@ fn missing_driver_exits_6() {
         6,
     );
 }
+
+/// Where `scripts/examples.sh` put the WASI examples it built (`WASM_EXAMPLES`) and their
+/// native builds (`WASM_EXAMPLES_NATIVE`); `make host-test` builds them first and sets both.
+/// `None` (and a note) when the test runs outside the pipeline.
+fn built_examples() -> Option<(PathBuf, PathBuf)> {
+    match (
+        std::env::var_os("WASM_EXAMPLES"),
+        std::env::var_os("WASM_EXAMPLES_NATIVE"),
+    ) {
+        (Some(wasm), Some(native)) => Some((wasm.into(), native.into())),
+        _ => {
+            eprintln!(
+                "skipped: WASM_EXAMPLES and WASM_EXAMPLES_NATIVE unset (make host-test sets them)"
+            );
+            None
+        }
+    }
+}
+
+/// Every run in `examples/expected.list` prints byte for byte the same with `--local` as the
+/// program built natively, and exits alike: among them bzip2's library compressing and
+/// decompressing at three block sizes, and 10 MiB of output.
+#[test]
+fn wasi_examples_match_native() {
+    let Some((wasm, native)) = built_examples() else {
+        return;
+    };
+    let list = std::fs::read_to_string(examples().join("expected.list")).unwrap();
+    let mut runs = 0;
+    for line in list.lines() {
+        let mut words = line.split_whitespace();
+        let Some(name) = words.next().filter(|n| !n.starts_with('#')) else {
+            continue;
+        };
+        let args: Vec<&str> = words.collect();
+        let module = wasm.join(format!("{name}.wasm"));
+        let mut full = vec!["--local", "run", "-f", module.to_str().unwrap()];
+        full.extend(&args);
+        let local = wasmctl(&full);
+        let expected = Command::new(native.join(name))
+            .args(&args)
+            .output()
+            .expect("the native build runs");
+        assert_eq!(
+            local.status.code(),
+            expected.status.code(),
+            "{name} {args:?}: {}",
+            stderr(&local)
+        );
+        assert!(
+            local.stdout == expected.stdout,
+            "{name} {args:?}: --local printed {} bytes, natively {}; --local ends with\n{}",
+            local.stdout.len(),
+            expected.stdout.len(),
+            stdout(&local)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        runs += 1;
+    }
+    assert!(runs >= 3, "expected.list lists {runs} runs");
+}
+
+/// The Rust example (`examples/hello-rust`, built for `wasm32-wasip1` with the standard
+/// library): its arguments, the `kernel` import module, and its exit status.
+#[test]
+fn rust_example() {
+    let Some((wasm, _)) = built_examples() else {
+        return;
+    };
+    let module = wasm.join("hello-rust.wasm");
+    if !module.exists() {
+        let why = std::fs::read_to_string(wasm.join("hello-rust.skipped")).unwrap_or_default();
+        eprintln!("skipped: hello-rust.wasm not built: {why}");
+        return;
+    }
+    let module = module.to_str().unwrap();
+    let out = expect(&["--local", "run", "-f", module, "a", "b c"], 0);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "Hello from Rust in the kernel!");
+    assert_eq!(lines[1], "arguments: a b c");
+    let (cpu, cpus) = lines[2]
+        .strip_prefix("CPU ")
+        .and_then(|l| l.split_once(" of "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let (cpu, cpus): (u32, u32) = (cpu.parse().unwrap(), cpus.parse().unwrap());
+    assert!(cpu < cpus, "{text}");
+    expect(&["--local", "run", "-f", module, "exit=7"], 7);
+}
