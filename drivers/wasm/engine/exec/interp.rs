@@ -17,21 +17,37 @@
 //!    is re-derived after it grows, which happens only at calls). The verifier checked that
 //!    every slot an instruction names is below `num_slots`.
 //! 3. **Memory.** `mem`/`mem_len` are memory 0 of the running instance, re-derived after
-//!    anything that may move or resize it (calls, `memory.grow`, host calls, bulk operations).
-//!    Every access is bounds-checked against `mem_len` first; the index is then clamped so
-//!    that even a mispredicted check cannot be used to read out of bounds speculatively
-//!    (Spectre v1), see [`nospec_index`].
+//!    anything that may move or resize it (`memory.grow`, host calls, bulk operations, a
+//!    switch to another instance). Every access is bounds-checked against `mem_len` first; the
+//!    index is then clamped so that even a mispredicted check cannot be used to read out of
+//!    bounds speculatively (Spectre v1), see [`nospec_index`].
 //!
 //! Everything else (globals, tables, calls, traps) goes through safe, checked code.
+//!
+//! # Shape
+//!
+//! The loop keeps only what nearly every instruction uses in local variables, where the
+//! compiler can hold it in registers: the instruction pointer, the frame pointer, memory 0
+//! and the fuel countdown. The rest of the interpreter's state (the store, the running
+//! instance and function, the call depth) lives in a [`Cx`] that the loop hands to
+//! out-of-line functions for everything rare or large: calls and returns, traps, refuelling,
+//! tables and bulk operations. Those write back what changed (the frame pointer after a call,
+//! memory 0 after a host call) and the loop picks it up from there. The fewer values live
+//! across the loop, the fewer the compiler spills, and the cheaper each dispatch is.
 
 use super::numeric::{self as num, b, i32s, w32};
 use super::{GrowBudget, Meter};
 use crate::error::{Trap, TrapKind};
 use crate::float;
 use crate::host::InterruptHook;
-use crate::ir::{FuncCode, Op};
+use crate::ir::{FuncCode, Op, Slot};
 use crate::module::Module;
-use crate::store::{Frame, FuncKind, InstanceInst, ModuleRef, Store, PAGE_SIZE};
+use crate::store::{
+    Frame, FuncInst, FuncKind, GlobalInst, HostEntry, InstanceInst, MemoryInst, ModuleRef, Slab,
+    Store, TableInst, Types, PAGE_SIZE,
+};
+use crate::value::Value;
+use alloc::vec::Vec;
 use core::ptr;
 
 /// The fuel a host call pays, on top of what the host function asks for.
@@ -86,12 +102,54 @@ pub(crate) fn nospec_index(index: usize, max: usize) -> usize {
     }
 }
 
-fn trap_at(code: &FuncCode, pc: usize, kind: TrapKind) -> Trap {
-    Trap {
-        kind,
-        func: Some(code.func_index),
-        offset: code.offsets.get(pc).copied(),
-    }
+/// The interpreter's state outside its hot loop (see the module documentation): the parts of
+/// the store it uses, where it is (instance, function, call depth) and what the out-of-line
+/// operations hand back to the loop.
+struct Cx<'s, T: 'static, M: ModuleRef> {
+    /// Memory 0 of the running instance (invariant 3), after whatever may have changed it.
+    /// Away from `fp`: the compiler would otherwise load both as one vector.
+    mem: *mut u8,
+    mem_len: usize,
+    types: &'s Types,
+    funcs: &'s Slab<FuncInst>,
+    host_funcs: &'s [HostEntry<T>],
+    tables: &'s mut Slab<TableInst>,
+    memories: &'s mut Slab<MemoryInst>,
+    globals: &'s mut Slab<GlobalInst>,
+    instances: &'s Slab<InstanceInst<M>>,
+    data: &'s mut T,
+    stack: &'s mut Vec<u64>,
+    frames: &'s mut Vec<Frame>,
+    host_args: &'s mut Vec<Value>,
+    host_results: &'s mut Vec<Value>,
+    charged: &'s mut usize,
+    meter: Meter<'s>,
+    max_value_stack: usize,
+    max_call_depth: usize,
+    store_max: usize,
+    no_alloc: bool,
+    /// The running instance, its module and defined function.
+    inst_id: u32,
+    inst: &'s InstanceInst<M>,
+    module: &'s Module,
+    cur: u32,
+    code: &'s FuncCode,
+    /// `code.ops.as_ptr()`.
+    code_base: *const Op,
+    /// `stack.as_mut_ptr()`, re-derived whenever the stack may have moved.
+    stack_base: *mut u64,
+    /// Frames saved in `frames`.
+    depth: usize,
+    /// The running function's frame, after a call or return.
+    fp: *mut u64,
+    /// The fuel countdown after an out-of-line operation (the loop keeps its own copy in a
+    /// register; taking its address would keep it in memory).
+    countdown: i64,
+    /// Why [`Self::pay`] failed.
+    fuel_trap: TrapKind,
+    /// Why the last out-of-line operation that returned a null instruction pointer stopped:
+    /// a trap, or `None` when the outermost function returned.
+    trap: Option<Trap>,
 }
 
 /// Runs defined function `func` of instance `instance`, whose arguments are at the bottom of
@@ -125,36 +183,675 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
         ..
     } = store;
     let internal = || Trap::new(TrapKind::Internal);
-    let max_value_stack = config.max_value_stack;
-    let max_call_depth = config.max_call_depth;
-    let store_max = config.max_store_bytes;
-    let no_alloc = *no_alloc;
-    let mut meter = Meter {
-        slice: 0,
-        left: fuel_left,
-        used: fuel_used,
-        interval: u64::from(config.interrupt_interval.max(1)),
-        hook: interrupt
-            .as_deref_mut()
-            .map(|h| h as &mut dyn InterruptHook),
-    };
-    let mut countdown = meter.start();
-
-    let mut inst_id = instance;
-    let mut inst: &InstanceInst<M> = instances.get(inst_id).ok_or_else(internal)?;
-    let mut module: &Module = inst.module.as_deref().ok_or_else(internal)?;
-    let mut cur = func;
-    let mut code: &FuncCode = module.code.get(cur as usize).ok_or_else(internal)?;
+    let instances = &*instances;
+    let inst: &InstanceInst<M> = instances.get(instance).ok_or_else(internal)?;
+    let module: &Module = inst.module.as_deref().ok_or_else(internal)?;
+    let code: &FuncCode = module.code.get(func as usize).ok_or_else(internal)?;
     if stack.len() < usize::from(code.num_slots) {
         return Err(internal());
     }
-    let mut code_base: *const Op = code.ops.as_ptr();
-    let mut ip: *const Op = code_base;
-    let mut stack_base: *mut u64 = stack.as_mut_ptr();
-    let mut fp: *mut u64 = stack_base;
-    let mut depth: usize = 0;
-    let mut mem: *mut u8;
-    let mut mem_len: usize;
+    let stack_base = stack.as_mut_ptr();
+    let mut cx = Cx {
+        types,
+        funcs,
+        host_funcs,
+        tables,
+        memories,
+        globals,
+        instances,
+        data,
+        stack,
+        frames,
+        host_args,
+        host_results,
+        charged,
+        meter: Meter {
+            slice: 0,
+            left: fuel_left,
+            used: fuel_used,
+            interval: u64::from(config.interrupt_interval.max(1)),
+            hook: interrupt
+                .as_deref_mut()
+                .map(|h| h as &mut dyn InterruptHook),
+        },
+        max_value_stack: config.max_value_stack,
+        max_call_depth: config.max_call_depth,
+        store_max: config.max_store_bytes,
+        no_alloc: *no_alloc,
+        inst_id: instance,
+        inst,
+        module,
+        cur: func,
+        code,
+        code_base: code.ops.as_ptr(),
+        stack_base,
+        depth: 0,
+        fp: stack_base,
+        mem: ptr::NonNull::dangling().as_ptr(),
+        mem_len: 0,
+        countdown: 0,
+        fuel_trap: TrapKind::OutOfFuel,
+        trap: None,
+    };
+    cx.reload_mem();
+    // SAFETY: the stack holds the function's `num_slots` slots (checked above).
+    unsafe { zero_locals(cx.fp, code) };
+    let countdown = cx.meter.start();
+    let result = execute(&mut cx, countdown, entry_cost);
+    cx.meter.finish(cx.countdown);
+    result
+}
+
+/// Zeroes the declared locals of `code`'s frame at `fp`.
+///
+/// # Safety
+///
+/// `fp` points to at least `code.num_slots` slots.
+#[inline(always)]
+unsafe fn zero_locals(fp: *mut u64, code: &FuncCode) {
+    let (first, end) = (usize::from(code.num_params), usize::from(code.num_locals));
+    // SAFETY: `first <= end <= num_slots` (verified), so the slots are in the frame.
+    let locals = unsafe { fp.add(first) };
+    // A few stores inline, the common case, rather than a call of `memset`.
+    match end.saturating_sub(first) {
+        0 => {}
+        // SAFETY: the one local is in the frame, as just above.
+        1 => unsafe { locals.write(0) },
+        // SAFETY: the two locals are in the frame, as just above.
+        2 => unsafe { locals.cast::<[u64; 2]>().write_unaligned([0; 2]) },
+        // SAFETY: the three locals are in the frame, as just above.
+        3 => unsafe { locals.cast::<[u64; 3]>().write_unaligned([0; 3]) },
+        // SAFETY: the four locals are in the frame, as just above.
+        4 => unsafe { locals.cast::<[u64; 4]>().write_unaligned([0; 4]) },
+        // SAFETY: the `n` locals are in the frame, as just above.
+        n => unsafe { ptr::write_bytes(locals, 0, n) },
+    }
+}
+
+impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
+    /// The trap `kind` at the instruction `ip` points to.
+    #[cold]
+    #[inline(never)]
+    fn trap_at(&self, ip: *const Op, kind: TrapKind) -> Trap {
+        Trap {
+            kind,
+            func: Some(self.code.func_index),
+            offset: self.code.offsets.get(self.pc(ip)).copied(),
+        }
+    }
+
+    /// The index of the instruction `ip` points to.
+    fn pc(&self, ip: *const Op) -> usize {
+        // SAFETY: `ip` and `code_base` point into the same instruction array (invariant 1),
+        // or one past its end.
+        unsafe { ip.offset_from(self.code_base) as usize }
+    }
+
+    /// Stops at the instruction before `next` (a call's resumption point) with `kind`;
+    /// returns the null instruction pointer that tells the loop so.
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, next: *const Op, kind: TrapKind) -> *const Op {
+        self.trap = Some(Trap {
+            kind,
+            func: Some(self.code.func_index),
+            offset: self
+                .code
+                .offsets
+                .get(self.pc(next).wrapping_sub(1))
+                .copied(),
+        });
+        ptr::null()
+    }
+
+    /// The countdown went negative: see [`Meter::refuel`].
+    #[cold]
+    #[inline(never)]
+    fn refuel(&mut self, countdown: i64) -> Result<i64, TrapKind> {
+        self.meter.refuel(countdown)
+    }
+
+    /// Pays `cost` from `countdown`, leaving the new countdown in `self.countdown`; `false`
+    /// when the fuel ran out or the interrupt hook asked to stop (the reason is then in
+    /// `self.fuel_trap`).
+    #[inline(always)]
+    fn pay(&mut self, countdown: i64, cost: u32) -> bool {
+        // No overflow: the countdown is at most the interrupt interval, a `u32`, and a
+        // negative one is refuelled before anything else pays.
+        let c = countdown - i64::from(cost);
+        self.settle(c)
+    }
+
+    /// As [`Self::pay`], for the fuel a host function asks for.
+    fn pay_host(&mut self, countdown: i64, cost: u64) -> bool {
+        let c = countdown.saturating_sub(i64::try_from(cost).unwrap_or(i64::MAX));
+        self.settle(c)
+    }
+
+    #[inline(always)]
+    fn settle(&mut self, countdown: i64) -> bool {
+        let mut c = countdown;
+        if c < 0 {
+            match self.refuel(c) {
+                Ok(next) => c = next,
+                Err(kind) => {
+                    self.fuel_trap = kind;
+                    return false;
+                }
+            }
+        }
+        self.countdown = c;
+        true
+    }
+
+    /// Stops with the trap [`Self::pay`] failed with.
+    #[cold]
+    #[inline(never)]
+    fn fail_fuel(&mut self, ip: *const Op) -> *const Op {
+        self.fail(ip, self.fuel_trap)
+    }
+
+    /// Re-derives memory 0 of the running instance.
+    #[inline(never)]
+    fn reload_mem(&mut self) {
+        match super::memory0(self.inst, self.memories) {
+            Some(m) => {
+                self.mem = m.data.as_mut_ptr();
+                self.mem_len = m.data.len();
+            }
+            None => {
+                self.mem = ptr::NonNull::dangling().as_ptr();
+                self.mem_len = 0;
+            }
+        }
+    }
+
+    fn global(&self, global: u32) -> Option<&GlobalInst> {
+        let a = *self.inst.globals.get(global as usize)?;
+        self.globals.get(a)
+    }
+
+    fn global_mut(&mut self, global: u32) -> Option<&mut GlobalInst> {
+        let a = *self.inst.globals.get(global as usize)?;
+        self.globals.get_mut(a)
+    }
+
+    fn table_addr(&self, table: u32) -> Result<u32, TrapKind> {
+        self.inst
+            .tables
+            .get(table as usize)
+            .copied()
+            .ok_or(TrapKind::Internal)
+    }
+
+    /// Calls defined function `index` of the running instance, whose arguments start at
+    /// slot `base` of the frame at `fp`; `ip` is just past the call. Returns the callee's
+    /// first instruction (its frame in `self.fp`), or null on a trap.
+    #[inline(never)]
+    fn call(
+        &mut self,
+        ip: *const Op,
+        fp: *mut u64,
+        base: Slot,
+        index: u32,
+        countdown: i64,
+    ) -> *const Op {
+        self.call_in(ip, fp, base, index, countdown)
+    }
+
+    #[inline(always)]
+    fn call_in(
+        &mut self,
+        ip: *const Op,
+        fp: *mut u64,
+        base: Slot,
+        index: u32,
+        countdown: i64,
+    ) -> *const Op {
+        let module = self.module;
+        let Some(callee) = module.code.get(index as usize) else {
+            return self.fail(ip, TrapKind::Internal);
+        };
+        if !self.pay(countdown, callee.entry_cost) {
+            return self.fail_fuel(ip);
+        }
+        self.enter(ip, fp, base, callee, index)
+    }
+
+    /// Pushes the caller's frame and makes `callee` (defined function `index` of the running
+    /// instance) the running function, its frame at slot `base` of the caller's. Returns its
+    /// first instruction, or null on a trap.
+    #[inline(always)]
+    fn enter(
+        &mut self,
+        ip: *const Op,
+        fp: *mut u64,
+        base: Slot,
+        callee: &'s FuncCode,
+        index: u32,
+    ) -> *const Op {
+        // SAFETY: `fp` and `stack_base` point into the value stack.
+        let fp_idx = unsafe { fp.offset_from(self.stack_base) } as usize;
+        let new_fp = fp_idx + usize::from(base);
+        let need = new_fp + usize::from(callee.num_slots);
+        if need > self.stack.len() {
+            if let Err(kind) = grow_stack(
+                self.stack,
+                need,
+                self.max_value_stack,
+                self.no_alloc,
+                self.charged,
+                self.store_max,
+            ) {
+                return self.fail(ip, kind);
+            }
+            self.stack_base = self.stack.as_mut_ptr();
+        }
+        let depth = self.depth;
+        if depth >= self.frames.len() {
+            if let Err(kind) = grow_frames(
+                self.frames,
+                depth + 1,
+                self.max_call_depth,
+                self.no_alloc,
+                self.charged,
+                self.store_max,
+            ) {
+                return self.fail(ip, kind);
+            }
+        }
+        let pc = self.pc(ip) as u32;
+        let Some(slot) = self.frames.get_mut(depth) else {
+            return self.fail(ip, TrapKind::Internal);
+        };
+        *slot = Frame {
+            instance: self.inst_id,
+            func: self.cur,
+            pc,
+            fp: fp_idx as u32,
+        };
+        self.depth = depth + 1;
+        // SAFETY: `need <= stack.len()` was made sure above, so the callee's frame lies
+        // inside the stack (invariant 2 for the callee).
+        let fp = unsafe { self.stack_base.add(new_fp) };
+        // SAFETY: as just above.
+        unsafe { zero_locals(fp, callee) };
+        self.fp = fp;
+        self.cur = index;
+        self.code = callee;
+        self.code_base = callee.ops.as_ptr();
+        self.code_base
+    }
+
+    /// Calls store function `addr`, whose arguments start at slot `base` of the frame at
+    /// `fp`; `ip` is just past the call. Returns the next instruction to run (the callee's
+    /// first, or `ip` after a host function), with the frame in `self.fp` and memory 0 in
+    /// `self.mem`, or null on a trap.
+    #[inline(never)]
+    fn call_addr(
+        &mut self,
+        ip: *const Op,
+        fp: *mut u64,
+        addr: u32,
+        base: Slot,
+        countdown: i64,
+    ) -> *const Op {
+        let Some(f) = self.funcs.get(addr).copied() else {
+            return self.fail(ip, TrapKind::Internal);
+        };
+        match f.kind {
+            FuncKind::Wasm { instance, index } => {
+                if instance == self.inst_id {
+                    return self.call_in(ip, fp, base, index, countdown);
+                }
+                let instances = self.instances;
+                let Some(other) = instances.get(instance) else {
+                    return self.fail(ip, TrapKind::Internal);
+                };
+                let Some(other_module) = other.module.as_deref() else {
+                    return self.fail(ip, TrapKind::Internal);
+                };
+                let Some(callee) = other_module.code.get(index as usize) else {
+                    return self.fail(ip, TrapKind::Internal);
+                };
+                if !self.pay(countdown, callee.entry_cost) {
+                    return self.fail_fuel(ip);
+                }
+                let next = self.enter(ip, fp, base, callee, index);
+                if !next.is_null() {
+                    self.inst_id = instance;
+                    self.inst = other;
+                    self.module = other_module;
+                    self.reload_mem();
+                }
+                next
+            }
+            FuncKind::Host(h) => {
+                if !self.pay(countdown, HOST_CALL_COST) {
+                    return self.fail_fuel(ip);
+                }
+                let (Some(entry), Some(ty)) =
+                    (self.host_funcs.get(h as usize), self.types.get(f.type_id))
+                else {
+                    return self.fail(ip, TrapKind::Internal);
+                };
+                // SAFETY: `fp` and `stack_base` point into the value stack.
+                let fp_idx = unsafe { fp.offset_from(self.stack_base) } as usize;
+                let start = fp_idx + usize::from(base);
+                let n = ty.params().len().max(ty.results().len());
+                let Some(slots) = self.stack.get_mut(start..start + n) else {
+                    return self.fail(ip, TrapKind::Internal);
+                };
+                let memory = super::memory0(self.inst, self.memories);
+                let outcome = super::call_host(
+                    entry,
+                    ty,
+                    self.data,
+                    memory,
+                    slots,
+                    self.host_args,
+                    self.host_results,
+                );
+                // The host had the memory (and, in the aliasing model, the stack).
+                self.stack_base = self.stack.as_mut_ptr();
+                // SAFETY: the stack did not change size, so the frame is where it was.
+                self.fp = unsafe { self.stack_base.add(fp_idx) };
+                self.reload_mem();
+                match outcome {
+                    Ok(fuel) => {
+                        let countdown = self.countdown;
+                        if !self.pay_host(countdown, fuel) {
+                            return self.fail_fuel(ip);
+                        }
+                        ip
+                    }
+                    Err(trap) => {
+                        let offset = self.code.offsets.get(self.pc(ip).wrapping_sub(1));
+                        self.trap = Some(Trap {
+                            func: trap.func.or(Some(self.code.func_index)),
+                            offset: trap.offset.or_else(|| offset.copied()),
+                            ..trap
+                        });
+                        ptr::null()
+                    }
+                }
+            }
+            FuncKind::Free => self.fail(ip, TrapKind::Internal),
+        }
+    }
+
+    /// `call_indirect` through `table` (a module index) with element `index`, expecting
+    /// module type `ty`; as [`Self::call_addr`] otherwise.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn call_indirect(
+        &mut self,
+        ip: *const Op,
+        fp: *mut u64,
+        table: u32,
+        index: u32,
+        ty: u32,
+        base: Slot,
+        countdown: i64,
+    ) -> *const Op {
+        let t = match self.table_addr(table) {
+            Ok(t) => t,
+            Err(kind) => return self.fail(ip, kind),
+        };
+        let Some(t) = self.tables.get(t) else {
+            return self.fail(ip, TrapKind::Internal);
+        };
+        let Some(&e) = t.elements.get(index as usize) else {
+            return self.fail(ip, TrapKind::UndefinedElement);
+        };
+        let Some(addr) = e.checked_sub(1) else {
+            return self.fail(ip, TrapKind::UninitializedElement);
+        };
+        let addr = addr as u32;
+        let expected = self.inst.type_ids.get(ty as usize).copied();
+        match self.funcs.get(addr) {
+            Some(f) if Some(f.type_id) == expected => {
+                if let FuncKind::Wasm { instance, index } = f.kind {
+                    if instance == self.inst_id {
+                        return self.call_in(ip, fp, base, index, countdown);
+                    }
+                }
+            }
+            Some(_) => return self.fail(ip, TrapKind::IndirectCallTypeMismatch),
+            None => return self.fail(ip, TrapKind::Internal),
+        }
+        self.call_addr(ip, fp, addr, base, countdown)
+    }
+
+    /// Returns from the running function (its results already in the first slots of its
+    /// frame): the caller's next instruction, with its frame in `self.fp` (and memory 0 in
+    /// `self.mem` if the caller runs in another instance), or null when the outermost
+    /// function returned (`self.trap` is `None`) or on a trap. `countdown` is the loop's: the
+    /// loop resumes with `self.countdown`, so it must not be left at an older value, which
+    /// would give back the fuel the returning function spent.
+    #[inline(never)]
+    fn ret(&mut self, ip: *const Op, countdown: i64) -> *const Op {
+        self.countdown = countdown;
+        let Some(depth) = self.depth.checked_sub(1) else {
+            return ptr::null();
+        };
+        self.depth = depth;
+        let Some(f) = self.frames.get(depth).copied() else {
+            return self.fail(ip, TrapKind::Internal);
+        };
+        if f.instance != self.inst_id && !self.switch_instance(f.instance) {
+            return self.fail(ip, TrapKind::Internal);
+        }
+        let module = self.module;
+        let Some(caller) = module.code.get(f.func as usize) else {
+            return self.fail(ip, TrapKind::Internal);
+        };
+        self.cur = f.func;
+        self.code = caller;
+        self.code_base = caller.ops.as_ptr();
+        // SAFETY: `f.fp` was taken from an `fp` inside the stack, which has not shrunk.
+        self.fp = unsafe { self.stack_base.add(f.fp as usize) };
+        // SAFETY: `f.pc` was taken from an `ip` inside this function, just past a call,
+        // which is not its last instruction (verified).
+        unsafe { self.code_base.add(f.pc as usize) }
+    }
+
+    /// Makes `instance` the running one, for a return into it; `false` if it is gone.
+    #[cold]
+    #[inline(never)]
+    fn switch_instance(&mut self, instance: u32) -> bool {
+        let instances = self.instances;
+        let Some(other) = instances.get(instance) else {
+            return false;
+        };
+        let Some(other_module) = other.module.as_deref() else {
+            return false;
+        };
+        self.inst_id = instance;
+        self.inst = other;
+        self.module = other_module;
+        self.reload_mem();
+        true
+    }
+
+    /// `table.get`, `table.set`, `table.size`, `table.grow`, `table.fill`, `table.copy`,
+    /// `table.init` and `elem.drop`, and `ref.func`: everything on tables, out of line.
+    /// Returns the value for the instructions that produce one.
+    #[inline(never)]
+    fn table_op(&mut self, op: Op, fp: *mut u64, countdown: i64) -> Result<u64, TrapKind> {
+        let mut c = countdown;
+        let result = self.table_op_in(op, fp, &mut c);
+        self.countdown = c;
+        result
+    }
+
+    fn table_op_in(&mut self, op: Op, fp: *mut u64, countdown: &mut i64) -> Result<u64, TrapKind> {
+        // Slot access, as in the loop (invariant 2).
+        let r = |s: Slot| {
+            // SAFETY: the verifier checked that every slot `op` names, `base + 2` included,
+            // is below `num_slots`, and the frame at `fp` has that many slots.
+            unsafe { *fp.add(usize::from(s)) }
+        };
+        match op {
+            Op::TableGet { i, table, .. } => {
+                let t = self.table_addr(table)?;
+                let t = self.tables.get(t).ok_or(TrapKind::Internal)?;
+                t.elements
+                    .get(r(i) as u32 as usize)
+                    .copied()
+                    .ok_or(TrapKind::TableOutOfBounds)
+            }
+            Op::TableSet { i, v, table } => {
+                let t = self.table_addr(table)?;
+                let t = self.tables.get_mut(t).ok_or(TrapKind::Internal)?;
+                let slot = t
+                    .elements
+                    .get_mut(r(i) as u32 as usize)
+                    .ok_or(TrapKind::TableOutOfBounds)?;
+                *slot = r(v);
+                Ok(0)
+            }
+            Op::TableSize { table, .. } => {
+                let t = self.table_addr(table)?;
+                let t = self.tables.get(t).ok_or(TrapKind::Internal)?;
+                Ok(t.elements.len() as u64)
+            }
+            Op::TableGrow { base, table, .. } => {
+                let t = self.table_addr(table)?;
+                let (init, n) = (r(base), r(base + 1) as u32);
+                let (store_max, no_alloc) = (self.store_max, self.no_alloc);
+                let t = self.tables.get_mut(t).ok_or(TrapKind::Internal)?;
+                let mut budget = GrowBudget {
+                    store_charged: &mut *self.charged,
+                    store_max,
+                    no_alloc,
+                };
+                let grown = super::table_grow(t, n, init, &mut budget, &mut self.meter, countdown)?;
+                Ok(grown.map_or(u64::from(u32::MAX), u64::from))
+            }
+            Op::TableFill { base, table } => {
+                let t = self.table_addr(table)?;
+                let (i, v, n) = (r(base) as u32, r(base + 1), r(base + 2) as u32);
+                let t = self.tables.get_mut(t).ok_or(TrapKind::Internal)?;
+                super::table_fill(t, i, v, n, &mut self.meter, countdown)?;
+                Ok(0)
+            }
+            Op::TableCopy { base, dst, src } => {
+                let (dt, st) = (self.table_addr(dst)?, self.table_addr(src)?);
+                let (d, s, n) = (r(base) as u32, r(base + 1) as u32, r(base + 2) as u32);
+                super::table_copy(self.tables, dt, st, d, s, n, &mut self.meter, countdown)?;
+                Ok(0)
+            }
+            Op::TableInit { base, table, elem } => {
+                let (d, s, n) = (r(base) as u32, r(base + 1) as u32, r(base + 2) as u32);
+                super::table_init_in(
+                    self.inst,
+                    self.tables,
+                    self.globals,
+                    table,
+                    elem,
+                    d,
+                    s,
+                    n,
+                    &mut self.meter,
+                    countdown,
+                )?;
+                Ok(0)
+            }
+            Op::ElemDrop { elem } => {
+                if let Some(flag) = self.inst.dropped.get(elem as usize) {
+                    flag.set(true);
+                }
+                Ok(0)
+            }
+            Op::RefFunc { func, .. } => match self.inst.funcs.get(func as usize) {
+                Some(&a) => Ok(u64::from(a) + 1),
+                None => Err(TrapKind::Internal),
+            },
+            _ => Err(TrapKind::Internal),
+        }
+    }
+
+    /// `memory.grow`, `memory.fill`, `memory.copy`, `memory.init` and `data.drop`, out of
+    /// line; memory 0 is re-derived afterwards. Returns `memory.grow`'s result.
+    #[inline(never)]
+    fn memory_op(&mut self, op: Op, fp: *mut u64, countdown: i64) -> Result<u64, TrapKind> {
+        let mut c = countdown;
+        let result = self.memory_op_in(op, fp, &mut c);
+        self.countdown = c;
+        self.reload_mem();
+        result
+    }
+
+    fn memory_op_in(&mut self, op: Op, fp: *mut u64, countdown: &mut i64) -> Result<u64, TrapKind> {
+        let r = |s: Slot| {
+            // SAFETY: as in `table_op`.
+            unsafe { *fp.add(usize::from(s)) }
+        };
+        let result = match op {
+            Op::MemoryGrow { s, .. } => {
+                let delta = r(s) as u32;
+                let (store_max, no_alloc) = (self.store_max, self.no_alloc);
+                let m = super::memory0(self.inst, self.memories).ok_or(TrapKind::Internal)?;
+                let mut budget = GrowBudget {
+                    store_charged: &mut *self.charged,
+                    store_max,
+                    no_alloc,
+                };
+                let grown = super::memory_grow(m, delta, &mut budget, &mut self.meter, countdown)?;
+                Ok(grown.map_or(u64::from(u32::MAX), u64::from))
+            }
+            Op::MemoryFill { base } => {
+                let (d, v, n) = (r(base) as u32, r(base + 1) as u8, r(base + 2) as u32);
+                let m = super::memory0(self.inst, self.memories).ok_or(TrapKind::Internal)?;
+                super::memory_fill(m, d, v, n, &mut self.meter, countdown).map(|()| 0)
+            }
+            Op::MemoryCopy { base } => {
+                let (d, s, n) = (r(base) as u32, r(base + 1) as u32, r(base + 2) as u32);
+                let m = super::memory0(self.inst, self.memories).ok_or(TrapKind::Internal)?;
+                super::memory_copy(m, d, s, n, &mut self.meter, countdown).map(|()| 0)
+            }
+            Op::MemoryInit { base, data } => {
+                let (d, s, n) = (r(base) as u32, r(base + 1) as u32, r(base + 2) as u32);
+                super::memory_init_in(
+                    self.inst,
+                    self.memories,
+                    0,
+                    data,
+                    d,
+                    s,
+                    n,
+                    &mut self.meter,
+                    countdown,
+                )
+                .map(|()| 0)
+            }
+            Op::DataDrop { data } => {
+                let index = self.module.elems.len() + data as usize;
+                if let Some(flag) = self.inst.dropped.get(index) {
+                    flag.set(true);
+                }
+                Ok(0)
+            }
+            _ => Err(TrapKind::Internal),
+        };
+        result
+    }
+}
+
+/// The hot loop: runs from the running function's first instruction until the outermost
+/// function returns or a trap; leaves the final countdown in `cx.countdown`.
+#[inline(always)]
+fn execute<T: 'static, M: ModuleRef>(
+    cx: &mut Cx<'_, T, M>,
+    countdown: i64,
+    entry_cost: u32,
+) -> Result<(), Trap> {
+    let mut countdown = countdown;
+    let mut ip: *const Op = cx.code_base;
+    let mut fp: *mut u64 = cx.fp;
+    let mut mem: *mut u8 = cx.mem;
+    let mut mem_len: usize = cx.mem_len;
 
     // Slot access: see invariant 2 of the module documentation.
     macro_rules! r {
@@ -173,38 +870,12 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
             unsafe { *fp.add(s) = v }
         }};
     }
-    macro_rules! reload_mem {
-        () => {{
-            match super::memory0(inst, memories) {
-                Some(m) => {
-                    mem = m.data.as_mut_ptr();
-                    mem_len = m.data.len();
-                }
-                None => {
-                    mem = ptr::NonNull::dangling().as_ptr();
-                    mem_len = 0;
-                }
-            }
-        }};
-    }
-    reload_mem!();
-    for i in code.num_params..code.num_locals {
-        w!(i, 0);
-    }
 
     let result: Result<(), Trap> = 'run: {
-        macro_rules! pc {
-            () => {{
-                // SAFETY: `ip` and `code_base` point into the same instruction array
-                // (invariant 1), `ip` past the instruction being executed.
-                let pc = unsafe { ip.offset_from(code_base) };
-                (pc as usize).wrapping_sub(1)
-            }};
-        }
         macro_rules! trap {
             ($kind:expr) => {{
                 let kind = $kind;
-                break 'run Err(trap_at(code, pc!(), kind));
+                break 'run Err(cx.trap_at(ip, kind));
             }};
         }
         macro_rules! tri {
@@ -219,15 +890,16 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
             ($cost:expr) => {{
                 countdown -= i64::from($cost);
                 if countdown < 0 {
-                    countdown = tri!(meter.refuel(countdown));
+                    countdown = tri!(cx.refuel(countdown));
                 }
             }};
         }
         macro_rules! jump {
             ($offset:expr) => {{
                 // SAFETY: the verified branch target is inside the function (invariant 1);
-                // `ip` is one past the branch.
-                ip = unsafe { ip.offset($offset as isize - 1) };
+                // `ip` is the branch.
+                ip = unsafe { ip.offset($offset as isize) };
+                continue;
             }};
         }
         macro_rules! br_if {
@@ -236,6 +908,32 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                     charge!($cost);
                     jump!($offset);
                 }
+            }};
+        }
+        // After an out-of-line call: picks up the callee's state, or stops.
+        macro_rules! resume {
+            ($next:expr) => {{
+                let next: *const Op = $next;
+                if next.is_null() {
+                    break 'run match cx.trap.take() {
+                        Some(trap) => Err(trap),
+                        None => Ok(()),
+                    };
+                }
+                ip = next;
+                fp = cx.fp;
+                countdown = cx.countdown;
+                continue;
+            }};
+        }
+        // The same after anything that may have changed memory 0 too (a host call, a switch
+        // to another instance).
+        macro_rules! resume_mem {
+            ($next:expr) => {{
+                let next: *const Op = $next;
+                mem = cx.mem;
+                mem_len = cx.mem_len;
+                resume!(next)
             }};
         }
         // Memory access: see invariant 3.
@@ -296,208 +994,14 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 unsafe { ptr::write_unaligned(mem.add(ea).cast(), bytes) }
             }};
         }
-        macro_rules! enter {
-            ($callee:expr, $index:expr, $base:expr) => {{
-                let callee: &FuncCode = $callee;
-                // SAFETY: `fp` and `stack_base` point into the value stack.
-                let fp_idx = unsafe { fp.offset_from(stack_base) } as usize;
-                let new_fp = fp_idx + usize::from($base);
-                let need = new_fp + usize::from(callee.num_slots);
-                if need > stack.len() {
-                    if let Err(kind) =
-                        grow_stack(stack, need, max_value_stack, no_alloc, charged, store_max)
-                    {
-                        trap!(kind);
-                    }
-                    stack_base = stack.as_mut_ptr();
-                }
-                if depth >= frames.len() {
-                    if let Err(kind) = grow_frames(
-                        frames,
-                        depth + 1,
-                        max_call_depth,
-                        no_alloc,
-                        charged,
-                        store_max,
-                    ) {
-                        trap!(kind);
-                    }
-                }
-                let Some(slot) = frames.get_mut(depth) else {
-                    trap!(TrapKind::Internal);
-                };
-                // SAFETY: as in `pc!`.
-                let pc = unsafe { ip.offset_from(code_base) } as u32;
-                *slot = Frame {
-                    instance: inst_id,
-                    func: cur,
-                    pc,
-                    fp: fp_idx as u32,
-                };
-                depth += 1;
-                // SAFETY: `need <= stack.len()` was made sure above, so the callee's frame
-                // lies inside the stack (invariant 2 for the callee).
-                fp = unsafe { stack_base.add(new_fp) };
-                for i in callee.num_params..callee.num_locals {
-                    w!(i, 0);
-                }
-                cur = $index;
-                code = callee;
-                code_base = code.ops.as_ptr();
-                ip = code_base;
-            }};
-        }
-        macro_rules! call_addr {
-            ($addr:expr, $base:expr) => {{
-                let addr: u32 = $addr;
-                let base = $base;
-                let Some(f) = funcs.get(addr).copied() else {
-                    trap!(TrapKind::Internal);
-                };
-                match f.kind {
-                    FuncKind::Wasm { instance, index } => {
-                        if instance == inst_id {
-                            let Some(callee) = module.code.get(index as usize) else {
-                                trap!(TrapKind::Internal);
-                            };
-                            charge!(callee.entry_cost);
-                            enter!(callee, index, base);
-                        } else {
-                            let Some(other) = instances.get(instance) else {
-                                trap!(TrapKind::Internal);
-                            };
-                            let Some(other_module) = other.module.as_deref() else {
-                                trap!(TrapKind::Internal);
-                            };
-                            let Some(callee) = other_module.code.get(index as usize) else {
-                                trap!(TrapKind::Internal);
-                            };
-                            charge!(callee.entry_cost);
-                            enter!(callee, index, base);
-                            inst_id = instance;
-                            inst = other;
-                            module = other_module;
-                            reload_mem!();
-                        }
-                    }
-                    FuncKind::Host(h) => {
-                        charge!(HOST_CALL_COST);
-                        let (Some(entry), Some(ty)) =
-                            (host_funcs.get(h as usize), types.get(f.type_id))
-                        else {
-                            trap!(TrapKind::Internal);
-                        };
-                        // SAFETY: as in `enter!`.
-                        let fp_idx = unsafe { fp.offset_from(stack_base) } as usize;
-                        let start = fp_idx + usize::from(base);
-                        let n = ty.params().len().max(ty.results().len());
-                        let Some(slots) = stack.get_mut(start..start + n) else {
-                            trap!(TrapKind::Internal);
-                        };
-                        let memory = super::memory0(inst, memories);
-                        let outcome = super::call_host(
-                            entry,
-                            ty,
-                            data,
-                            memory,
-                            slots,
-                            host_args,
-                            host_results,
-                        );
-                        // The host had the memory (and, in the aliasing model, the stack).
-                        stack_base = stack.as_mut_ptr();
-                        // SAFETY: the stack did not change size, so the frame is where it was.
-                        fp = unsafe { stack_base.add(fp_idx) };
-                        reload_mem!();
-                        match outcome {
-                            Ok(0) => {}
-                            Ok(fuel) => charge!(fuel.min(i64::MAX as u64) as i64),
-                            Err(trap) => {
-                                break 'run Err(Trap {
-                                    func: trap.func.or(Some(code.func_index)),
-                                    offset: trap
-                                        .offset
-                                        .or_else(|| code.offsets.get(pc!()).copied()),
-                                    ..trap
-                                });
-                            }
-                        }
-                    }
-                    FuncKind::Free => trap!(TrapKind::Internal),
-                }
-            }};
-        }
-        macro_rules! ret {
-            () => {{
-                if depth == 0 {
-                    break 'run Ok(());
-                }
-                depth -= 1;
-                let Some(f) = frames.get(depth).copied() else {
-                    trap!(TrapKind::Internal);
-                };
-                if f.instance != inst_id {
-                    let Some(other) = instances.get(f.instance) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    let Some(other_module) = other.module.as_deref() else {
-                        trap!(TrapKind::Internal);
-                    };
-                    inst_id = f.instance;
-                    inst = other;
-                    module = other_module;
-                }
-                let Some(caller) = module.code.get(f.func as usize) else {
-                    trap!(TrapKind::Internal);
-                };
-                cur = f.func;
-                code = caller;
-                code_base = code.ops.as_ptr();
-                // SAFETY: `f.pc` was taken from an `ip` inside this function, just past a
-                // call, which is not its last instruction (verified); `f.fp` from an `fp`
-                // inside the stack, which has not shrunk.
-                ip = unsafe { code_base.add(f.pc as usize) };
-                // SAFETY: see just above.
-                fp = unsafe { stack_base.add(f.fp as usize) };
-                // The callee may have grown the memory.
-                reload_mem!();
-            }};
-        }
-        macro_rules! global_addr {
-            ($g:expr) => {{
-                match inst.globals.get($g as usize) {
-                    Some(&a) => a,
-                    None => trap!(TrapKind::Internal),
-                }
-            }};
-        }
-        macro_rules! table_addr {
-            ($t:expr) => {{
-                match inst.tables.get($t as usize) {
-                    Some(&a) => a,
-                    None => trap!(TrapKind::Internal),
-                }
-            }};
-        }
-        macro_rules! grow_budget {
-            () => {
-                GrowBudget {
-                    store_charged: charged,
-                    store_max,
-                    no_alloc,
-                }
-            };
-        }
 
         charge!(entry_cost);
         loop {
             // SAFETY: invariant 1. A reference, not a copy: the arms load only the fields they
-            // use.
+            // use. `ip` stays on the instruction until it is done: the arms that branch, call
+            // or return set it and continue, the others fall through to the advance after the
+            // match.
             let op: &Op = unsafe { &*ip };
-            // SAFETY: invariant 1: the instruction is not the last one, or it does not fall
-            // through; either way `ip + 1` is in bounds or one past the end, and is not read
-            // before a branch sets it again.
-            ip = unsafe { ip.add(1) };
             match *op {
                 Op::Unreachable => trap!(TrapKind::Unreachable),
                 Op::Aux { .. } => trap!(TrapKind::Internal),
@@ -719,70 +1223,48 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                     let k = if i < len { i } else { len };
                     let k = nospec_index(k as usize, len as usize);
                     // SAFETY: the `len + 1` entries follow (verified) and `k <= len`.
-                    ip = unsafe { ip.add(k) };
+                    ip = unsafe { ip.add(1 + k) };
+                    continue;
                 }
 
-                Op::Return0 => ret!(),
+                Op::Return0 => resume_mem!(cx.ret(ip.wrapping_add(1), countdown)),
                 Op::Return1 { s } => {
                     w!(0u16, r!(s));
-                    ret!();
+                    resume_mem!(cx.ret(ip.wrapping_add(1), countdown));
                 }
                 Op::ReturnImm32 { v } => {
                     w!(0u16, u64::from(v));
-                    ret!();
+                    resume_mem!(cx.ret(ip.wrapping_add(1), countdown));
                 }
                 Op::ReturnN { first, n } => {
                     for i in 0..n {
                         w!(i, r!(first + i));
                     }
-                    ret!();
+                    resume_mem!(cx.ret(ip.wrapping_add(1), countdown));
                 }
                 Op::Call { base, func } => {
-                    let Some(callee) = module.code.get(func as usize) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    charge!(callee.entry_cost);
-                    enter!(callee, func, base);
+                    resume!(cx.call(ip.wrapping_add(1), fp, base, func, countdown))
                 }
                 Op::CallImport { base, func } => {
-                    let Some(&addr) = inst.funcs.get(func as usize) else {
+                    let Some(&addr) = cx.inst.funcs.get(func as usize) else {
                         trap!(TrapKind::Internal);
                     };
-                    call_addr!(addr, base);
+                    resume_mem!(cx.call_addr(ip.wrapping_add(1), fp, addr, base, countdown));
                 }
-                Op::CallIndirect { base, index, ty }
-                | Op::CallIndirectTable { base, index, ty } => {
-                    let table = if let Op::CallIndirectTable { .. } = *op {
-                        // SAFETY: an `Aux` word follows (verified).
-                        let aux = unsafe { *ip };
-                        // SAFETY: as for every instruction fetch.
-                        ip = unsafe { ip.add(1) };
-                        match aux {
-                            Op::Aux { a, .. } => a,
-                            _ => trap!(TrapKind::Internal),
-                        }
-                    } else {
-                        0
-                    };
-                    let t = table_addr!(table);
-                    let Some(t) = tables.get(t) else {
+                Op::CallIndirect { base, index, ty } => {
+                    let i = r!(index) as u32;
+                    let next = ip.wrapping_add(1);
+                    resume_mem!(cx.call_indirect(next, fp, 0, i, ty, base, countdown));
+                }
+                Op::CallIndirectTable { base, index, ty } => {
+                    // SAFETY: an `Aux` word follows (verified).
+                    let aux = unsafe { *ip.add(1) };
+                    let Op::Aux { a: table, .. } = aux else {
                         trap!(TrapKind::Internal);
                     };
-                    let i = r!(index) as u32 as usize;
-                    let Some(&e) = t.elements.get(i) else {
-                        trap!(TrapKind::UndefinedElement);
-                    };
-                    let Some(addr) = e.checked_sub(1) else {
-                        trap!(TrapKind::UninitializedElement);
-                    };
-                    let addr = addr as u32;
-                    let expected = inst.type_ids.get(ty as usize).copied();
-                    match funcs.get(addr) {
-                        Some(f) if Some(f.type_id) == expected => {}
-                        Some(_) => trap!(TrapKind::IndirectCallTypeMismatch),
-                        None => trap!(TrapKind::Internal),
-                    }
-                    call_addr!(addr, base);
+                    let i = r!(index) as u32;
+                    let next = ip.wrapping_add(2);
+                    resume_mem!(cx.call_indirect(next, fp, table, i, ty, base, countdown));
                 }
 
                 Op::Copy { d, s } => w!(d, r!(s)),
@@ -791,112 +1273,33 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 Op::Select { d, c, a, b } => {
                     w!(d, if r!(c) as u32 != 0 { r!(a) } else { r!(b) })
                 }
-                Op::GlobalGet { d, global } => {
-                    let a = global_addr!(global);
-                    match globals.get(a) {
-                        Some(g) => w!(d, g.value),
-                        None => trap!(TrapKind::Internal),
-                    }
-                }
+                Op::GlobalGet { d, global } => match cx.global(global) {
+                    Some(g) => w!(d, g.value),
+                    None => trap!(TrapKind::Internal),
+                },
                 Op::GlobalSet { s, global } => {
-                    let a = global_addr!(global);
                     let v = r!(s);
-                    match globals.get_mut(a) {
+                    match cx.global_mut(global) {
                         Some(g) => g.value = v,
                         None => trap!(TrapKind::Internal),
                     }
                 }
-                Op::TableGet { d, i, table } => {
-                    let t = table_addr!(table);
-                    let Some(t) = tables.get(t) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    match t.elements.get(r!(i) as u32 as usize) {
-                        Some(&v) => w!(d, v),
-                        None => trap!(TrapKind::TableOutOfBounds),
-                    }
+                Op::TableGet { d, .. }
+                | Op::TableSize { d, .. }
+                | Op::TableGrow { d, .. }
+                | Op::RefFunc { d, .. } => {
+                    let v = tri!(cx.table_op(*op, fp, countdown));
+                    countdown = cx.countdown;
+                    w!(d, v);
                 }
-                Op::TableSet { i, v, table } => {
-                    let t = table_addr!(table);
-                    let value = r!(v);
-                    let Some(t) = tables.get_mut(t) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    match t.elements.get_mut(r!(i) as u32 as usize) {
-                        Some(slot) => *slot = value,
-                        None => trap!(TrapKind::TableOutOfBounds),
-                    }
+                Op::TableSet { .. }
+                | Op::TableFill { .. }
+                | Op::TableCopy { .. }
+                | Op::TableInit { .. }
+                | Op::ElemDrop { .. } => {
+                    tri!(cx.table_op(*op, fp, countdown));
+                    countdown = cx.countdown;
                 }
-                Op::TableSize { d, table } => {
-                    let t = table_addr!(table);
-                    match tables.get(t) {
-                        Some(t) => w!(d, t.elements.len() as u64),
-                        None => trap!(TrapKind::Internal),
-                    }
-                }
-                Op::TableGrow { d, base, table } => {
-                    let t = table_addr!(table);
-                    let (init, n) = (r!(base), r!(base + 1) as u32);
-                    let Some(t) = tables.get_mut(t) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    let mut budget = grow_budget!();
-                    let grown = tri!(super::table_grow(
-                        t,
-                        n,
-                        init,
-                        &mut budget,
-                        &mut meter,
-                        &mut countdown
-                    ));
-                    w!(d, grown.map_or(u64::from(u32::MAX), u64::from));
-                }
-                Op::TableFill { base, table } => {
-                    let t = table_addr!(table);
-                    let (i, v, n) = (r!(base) as u32, r!(base + 1), r!(base + 2) as u32);
-                    let Some(t) = tables.get_mut(t) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    tri!(super::table_fill(t, i, v, n, &mut meter, &mut countdown));
-                }
-                Op::TableCopy { base, dst, src } => {
-                    let (dt, st) = (table_addr!(dst), table_addr!(src));
-                    let (d, s, n) = (r!(base) as u32, r!(base + 1) as u32, r!(base + 2) as u32);
-                    tri!(super::table_copy(
-                        tables,
-                        dt,
-                        st,
-                        d,
-                        s,
-                        n,
-                        &mut meter,
-                        &mut countdown
-                    ));
-                }
-                Op::TableInit { base, table, elem } => {
-                    let (d, s, n) = (r!(base) as u32, r!(base + 1) as u32, r!(base + 2) as u32);
-                    tri!(super::table_init_in(
-                        inst,
-                        tables,
-                        globals,
-                        table,
-                        elem,
-                        d,
-                        s,
-                        n,
-                        &mut meter,
-                        &mut countdown
-                    ));
-                }
-                Op::ElemDrop { elem } => {
-                    if let Some(flag) = inst.dropped.get(elem as usize) {
-                        flag.set(true);
-                    }
-                }
-                Op::RefFunc { d, func } => match inst.funcs.get(func as usize) {
-                    Some(&a) => w!(d, u64::from(a) + 1),
-                    None => trap!(TrapKind::Internal),
-                },
                 Op::RefIsNull { d, s } => w!(d, b(r!(s) == 0)),
 
                 Op::I32Load { d, addr, offset } => {
@@ -1061,57 +1464,22 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                     stx!(r!(a), r!(c), offset, v.to_le_bytes())
                 }
                 Op::MemorySize { d } => w!(d, (mem_len / PAGE_SIZE) as u64),
-                Op::MemoryGrow { d, s } => {
-                    let delta = r!(s) as u32;
-                    let Some(m) = super::memory0(inst, memories) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    let mut budget = grow_budget!();
-                    let grown = tri!(super::memory_grow(
-                        m,
-                        delta,
-                        &mut budget,
-                        &mut meter,
-                        &mut countdown
-                    ));
-                    reload_mem!();
-                    w!(d, grown.map_or(u64::from(u32::MAX), u64::from));
+                Op::MemoryGrow { d, .. } => {
+                    let grown = cx.memory_op(*op, fp, countdown);
+                    countdown = cx.countdown;
+                    mem = cx.mem;
+                    mem_len = cx.mem_len;
+                    w!(d, tri!(grown));
                 }
-                Op::MemoryFill { base } => {
-                    let (d, v, n) = (r!(base) as u32, r!(base + 1) as u8, r!(base + 2) as u32);
-                    let Some(m) = super::memory0(inst, memories) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    tri!(super::memory_fill(m, d, v, n, &mut meter, &mut countdown));
-                    reload_mem!();
-                }
-                Op::MemoryCopy { base } => {
-                    let (d, s, n) = (r!(base) as u32, r!(base + 1) as u32, r!(base + 2) as u32);
-                    let Some(m) = super::memory0(inst, memories) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    tri!(super::memory_copy(m, d, s, n, &mut meter, &mut countdown));
-                    reload_mem!();
-                }
-                Op::MemoryInit { base, data } => {
-                    let (d, s, n) = (r!(base) as u32, r!(base + 1) as u32, r!(base + 2) as u32);
-                    tri!(super::memory_init_in(
-                        inst,
-                        memories,
-                        0,
-                        data,
-                        d,
-                        s,
-                        n,
-                        &mut meter,
-                        &mut countdown
-                    ));
-                    reload_mem!();
-                }
-                Op::DataDrop { data } => {
-                    if let Some(flag) = inst.dropped.get(module.elems.len() + data as usize) {
-                        flag.set(true);
-                    }
+                Op::MemoryFill { .. }
+                | Op::MemoryCopy { .. }
+                | Op::MemoryInit { .. }
+                | Op::DataDrop { .. } => {
+                    let done = cx.memory_op(*op, fp, countdown);
+                    countdown = cx.countdown;
+                    mem = cx.mem;
+                    mem_len = cx.mem_len;
+                    tri!(done);
                 }
 
                 Op::I32Eqz { d, s } => w!(d, b(r!(s) as u32 == 0)),
@@ -1369,9 +1737,13 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
                 Op::I64TruncSatF64S { d, s } => w!(d, float::i64_trunc_sat_f64_s(r!(s)) as u64),
                 Op::I64TruncSatF64U { d, s } => w!(d, float::i64_trunc_sat_f64_u(r!(s))),
             }
+            // SAFETY: invariant 1: the instruction just done is not the last one, or it does
+            // not fall through (it branched, returned or trapped above); either way `ip + 1`
+            // is in bounds.
+            ip = unsafe { ip.add(1) };
         }
     };
-    meter.finish(countdown);
+    cx.countdown = countdown;
     result
 }
 

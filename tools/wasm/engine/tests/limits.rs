@@ -154,6 +154,39 @@ fn loops_and_calls_pay_fuel() {
     }
 }
 
+/// The work a called function does is paid for after it returns too: a million loop
+/// iterations in a thousand calls cost at least a million units, and run out of half that.
+#[test]
+fn callees_work_stays_paid_after_return() {
+    let wat = r#"(module
+        (func $work (local i32)
+            (loop
+                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                (br_if 0 (i32.lt_u (local.get 0) (i32.const 1000)))))
+        (func (export "f") (local i32)
+            (loop
+                (call $work)
+                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                (br_if 0 (i32.lt_u (local.get 0) (i32.const 1000))))))"#;
+    let config = Config::default();
+    let m = module(&config, wat);
+    let mut store = Store::new(config, ());
+    let instance = store.instantiate(&m, &[]).unwrap();
+    let f = store
+        .get_export(instance, "f")
+        .and_then(|e| e.func())
+        .unwrap();
+    let before = store.fuel_used();
+    store.invoke(f, &[]).unwrap();
+    let used = store.fuel_used() - before;
+    assert!(used >= 1_000_000, "a million iterations paid only {used}");
+    let config = Config {
+        fuel: Some(500_000),
+        ..Config::default()
+    };
+    assert_eq!(trap_kind(run(config, wat, "f", &[])), TrapKind::OutOfFuel);
+}
+
 /// A start function gets the configured fuel, not unlimited fuel.
 #[test]
 fn start_functions_pay_fuel() {
