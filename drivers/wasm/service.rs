@@ -652,16 +652,7 @@ impl Service {
             return self.invoke_attached(buf, &program, name, args);
         }
         let instance = self.instance(handle)?;
-        let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
-        for arg in args.iter() {
-            let Some(arg) = from_wire(arg) else {
-                return Err(fail(
-                    Status::SignatureMismatch,
-                    "a non-null funcref cannot be passed",
-                ));
-            };
-            engine_args.push(arg, GFP_KERNEL_ACCOUNT)?;
-        }
+        let engine_args = engine_args(args)?;
         let group = &instance.group;
         let (result, fault, fuel_used, pages) = {
             let mut state = group.try_state()?;
@@ -737,16 +728,7 @@ impl Service {
         name: &str,
         args: crate::protocol::ValueList<'_>,
     ) -> Outcome {
-        let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
-        for arg in args.iter() {
-            let Some(arg) = from_wire(arg) else {
-                return Err(fail(
-                    Status::SignatureMismatch,
-                    "a non-null funcref cannot be passed",
-                ));
-            };
-            engine_args.push(arg, GFP_KERNEL_ACCOUNT)?;
-        }
+        let engine_args = engine_args(args)?;
         // Room for any function's results, made here: the run must not allocate.
         let mut results = alloc::vec::Vec::new();
         results
@@ -1056,6 +1038,23 @@ impl Service {
 
 /// The fuel of an instance's invocations: what INSTANTIATE asked for, else the default
 /// (0 for unlimited).
+/// INVOKE's arguments as the engine's values.
+fn engine_args(
+    args: crate::protocol::ValueList<'_>,
+) -> core::result::Result<KVec<wasm_engine::Value>, Failure> {
+    let mut engine_args = KVec::with_capacity(args.len(), GFP_KERNEL_ACCOUNT)?;
+    for arg in args.iter() {
+        let Some(arg) = from_wire(arg) else {
+            return Err(fail(
+                Status::SignatureMismatch,
+                "a non-null funcref cannot be passed",
+            ));
+        };
+        engine_args.push(arg, GFP_KERNEL_ACCOUNT)?;
+    }
+    Ok(engine_args)
+}
+
 fn instance_fuel(requested: u64, default: u64) -> Option<u64> {
     match requested {
         0 if default == 0 => None,
