@@ -25,7 +25,7 @@ cp -a "$out/modroot/lib/modules/$release" "$root/lib/modules/"
 
 # The project's userspace tools, with the shared libraries they need.
 tools=()
-for t in "$CARGO_TARGET_DIR"/release/{wasmctl,cn-echo,wasm-spec,wasm-hostile}; do
+for t in "$CARGO_TARGET_DIR"/release/{wasmctl,cn-echo,wasm-spec,wasm-hostile,wasm-vmfuzz}; do
 	[[ -x $t ]] && tools+=("$t")
 done
 for t in "${tools[@]}"; do
