@@ -6,14 +6,20 @@
 # tests/vm/, run CMD as root inside the guest, print its output and exit
 # with its status. Time-bounded (VM_TIMEOUT seconds); a guest panic, hang,
 # or an oops/WARN in the guest's dmesg is a failure, shown with the log.
+#
+# VM_KERNEL picks the kernel (a scripts/build-kernel.sh variant: vm, the
+# default, or debug); VM_MEM the guest's memory (default 1G); VM_APPEND adds
+# kernel parameters; VM_OOPS_RE replaces the extended regular expression that
+# makes a line of the guest's dmesg a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cmd=${1:?usage: vm.sh CMD}
 timeout_s=${VM_TIMEOUT:-300}
-out=$BUILD_DIR/vm
+variant=${VM_KERNEL:-vm}
+out=$BUILD_DIR/$variant
 kernel=$out/arch/x86/boot/bzImage
-[[ -f $kernel ]] || die "no kernel at $kernel: run 'make kernel'"
+[[ -f $kernel ]] || die "no kernel at $kernel: run 'scripts/build-kernel.sh $variant'"
 release=$(cat "$out/include/config/kernel.release")
 
 work=$(mktemp -d)
@@ -43,6 +49,7 @@ done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 printf '%s\n' "$cmd" >"$root/cmd"
+printf '%s\n' "${VM_OOPS_RE:-Oops|BUG:|WARNING:|Call Trace:|general protection|Kernel panic}" >"$root/oops-re"
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s
@@ -56,7 +63,7 @@ echo "@@VM-START"
 sh /cmd
 rc=$?
 echo "@@VM-END $rc"
-if dmesg | grep -qE 'Oops|BUG:|WARNING:|Call Trace:|general protection|Kernel panic'; then
+if dmesg | grep -qE "$(cat /oops-re)"; then
 	echo "@@VM-OOPS"
 	dmesg
 fi
@@ -73,9 +80,9 @@ gzip -1 "$work/initramfs.cpio"
 log="$work/console.log"
 set +e
 timeout -k 5 "$timeout_s" /usr/bin/qemu-system-x86_64 -nodefaults -display none \
-	-machine pc -cpu max -smp 2 -m 1G -no-reboot \
+	-machine pc -cpu max -smp 2 -m "${VM_MEM:-1G}" -no-reboot \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyS0 quiet panic=-1 oops=panic" \
+	-append "console=ttyS0 quiet panic=-1 oops=panic${VM_APPEND:+ $VM_APPEND}" \
 	-serial "file:$log" </dev/null
 qrc=$?
 set -e
