@@ -107,7 +107,9 @@ pub(crate) fn invoke<T: 'static, M: ModuleRef>(
     let f = *store
         .funcs
         .get(func)
-        .ok_or(Error::Invoke("no such function".into()))?;
+        // Lazily: the message is a String, and an allocation here on every call would be
+        // one in atomic context for an attached handler (`Store::set_no_alloc`).
+        .ok_or_else(|| Error::Invoke("no such function".into()))?;
     let ty = store
         .types
         .get(f.type_id)
