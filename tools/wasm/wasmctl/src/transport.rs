@@ -11,7 +11,7 @@ use std::{
 
 use netlink_packet_connector::{decode_datagram, CbId, CnMsg, NETLINK_CONNECTOR};
 use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
-use wasm_protocol::{Command, CONNECTOR_IDX, CONNECTOR_VAL};
+use wasm_protocol::{Command, Status, CONNECTOR_IDX, CONNECTOR_VAL};
 
 use crate::error::Error;
 
@@ -33,8 +33,12 @@ pub trait Transport {
 }
 
 /// Whether a payload from the driver is an OUTPUT message rather than a reply.
+///
+/// Both the command and the status say so: a request that claims to be an OUTPUT (no client
+/// may send one) gets a reply of that command too, with `UNKNOWN_COMMAND`.
 pub fn is_output(payload: &[u8]) -> bool {
     payload.get(6..8) == Some(&Command::Output.code().to_le_bytes()[..])
+        && payload.get(8..10) == Some(&Status::Ok.code().to_le_bytes()[..])
 }
 
 /// The connector id of the runtime.
@@ -370,5 +374,23 @@ impl EventStream {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_protocol::ReplyWriter;
+
+    #[test]
+    fn output_is_told_from_a_reply_to_a_bogus_output_request() {
+        let mut buf = [0u8; 64];
+        let mut w = ReplyWriter::ok(&mut buf, Command::Output).unwrap();
+        w.output(1, b"hi").unwrap();
+        assert!(is_output(w.finish().unwrap()));
+
+        let mut buf = [0u8; 64];
+        let w = ReplyWriter::new(&mut buf, Command::Output.code(), Status::UnknownCommand).unwrap();
+        assert!(!is_output(w.finish().unwrap()));
     }
 }
