@@ -1320,7 +1320,9 @@ impl<'a> Request<'a> {
                 let fuel = r.u64()?;
                 let source = AttachSource::decode(&mut r)?;
                 let name_len = r.u16()?;
-                let _reserved = r.u16()?;
+                if r.u16()? != 0 {
+                    return Err(ProtoError::InvalidField("attach reserved bytes"));
+                }
                 let handler = r.name(name_len)?;
                 Self::Attach {
                     module,
@@ -4365,6 +4367,15 @@ mod tests {
         bytes[26] = 2;
         bytes[32] = 1;
         assert!(Request::decode(&bytes).is_err());
+        // The two bytes after the handler's length are reserved too (found by the fuzzer:
+        // ignored, they made a request that encodes to other bytes).
+        bytes[32] = 0;
+        assert!(Request::decode(&bytes).is_ok());
+        bytes[38] = 1;
+        assert_eq!(
+            Request::decode(&bytes),
+            Err(ProtoError::InvalidField("attach reserved bytes"))
+        );
     }
 
     #[test]

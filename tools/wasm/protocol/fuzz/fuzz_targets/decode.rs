@@ -100,6 +100,12 @@ fn reply(data: &[u8]) {
         ReplyBody::InvalidModule { offset } => w.invalid_module(offset).expect("offset"),
         ReplyBody::Trap(trap) => w.trap(&trap).expect("trap"),
         ReplyBody::Output { fd, data } => w.output(fd, data).expect("output"),
+        ReplyBody::AttachInfo(stats) => w.attach_info(&stats).expect("attach info"),
+        ReplyBody::Event {
+            handle,
+            seq,
+            record,
+        } => w.event(handle, seq, record).expect("event"),
     }
     assert!(w.message(reply.message), "the message fits");
     let bytes = w.finish().expect("finish");
