@@ -49,7 +49,23 @@ pub(crate) struct Meter<'a> {
     pub(crate) hook: Option<&'a mut dyn InterruptHook>,
 }
 
-impl Meter<'_> {
+impl<'a> Meter<'a> {
+    /// A meter over a store's fuel counters and interrupt hook, with the store's interval.
+    pub(crate) fn new(
+        config: &crate::Config,
+        left: &'a mut u64,
+        used: &'a mut u64,
+        hook: &'a mut Option<alloc::boxed::Box<dyn InterruptHook>>,
+    ) -> Self {
+        Self {
+            slice: 0,
+            left,
+            used,
+            interval: u64::from(config.interrupt_interval.max(1)),
+            hook: hook.as_deref_mut().map(|h| h as &mut dyn InterruptHook),
+        }
+    }
+
     /// Starts a slice: the countdown value to run with.
     pub(crate) fn start(&mut self) -> i64 {
         let next = (*self.left).min(self.interval) as i64;
@@ -355,15 +371,7 @@ pub(crate) fn memory_init<T: 'static, M: ModuleRef>(
         ..
     } = store;
     let instance = instances.get(inst).ok_or(TrapKind::Internal)?;
-    let mut meter = Meter {
-        slice: 0,
-        left: fuel_left,
-        used: fuel_used,
-        interval: u64::from(config.interrupt_interval.max(1)),
-        hook: interrupt
-            .as_deref_mut()
-            .map(|h| h as &mut dyn InterruptHook),
-    };
+    let mut meter = Meter::new(config, fuel_left, fuel_used, interrupt);
     let mut countdown = meter.start();
     let r = memory_init_in(
         instance,
@@ -444,15 +452,7 @@ pub(crate) fn table_init<T: 'static, M: ModuleRef>(
         ..
     } = store;
     let instance = instances.get(inst).ok_or(TrapKind::Internal)?;
-    let mut meter = Meter {
-        slice: 0,
-        left: fuel_left,
-        used: fuel_used,
-        interval: u64::from(config.interrupt_interval.max(1)),
-        hook: interrupt
-            .as_deref_mut()
-            .map(|h| h as &mut dyn InterruptHook),
-    };
+    let mut meter = Meter::new(config, fuel_left, fuel_used, interrupt);
     let mut countdown = meter.start();
     let r = table_init_in(
         instance,

@@ -42,7 +42,6 @@ use super::numeric::{self as num, b, i32s, w32};
 use super::{GrowBudget, Meter};
 use crate::error::{Trap, TrapKind};
 use crate::float;
-use crate::host::InterruptHook;
 use crate::ir::{FuncCode, Op, Slot};
 use crate::module::Module;
 use crate::store::{
@@ -208,15 +207,7 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
         host_args,
         host_results,
         charged,
-        meter: Meter {
-            slice: 0,
-            left: fuel_left,
-            used: fuel_used,
-            interval: u64::from(config.interrupt_interval.max(1)),
-            hook: interrupt
-                .as_deref_mut()
-                .map(|h| h as &mut dyn InterruptHook),
-        },
+        meter: Meter::new(config, fuel_left, fuel_used, interrupt),
         max_value_stack: config.max_value_stack,
         max_call_depth: config.max_call_depth,
         store_max: config.max_store_bytes,
