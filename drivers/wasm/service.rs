@@ -1155,10 +1155,12 @@ fn resolve_imports(
         };
         let Some(ext) = found else {
             // Names come from the module and may be huge: quote at most 64 bytes of each.
-            return Err(EngineError::Link(alloc::format!(
-                "unknown import: {}.{}",
-                prefix(module_name, 64),
-                prefix(name, 64)
+            return Err(EngineError::Link(wasm_engine::format_message(
+                format_args!(
+                    "unknown import: {}.{}",
+                    prefix(module_name, 64),
+                    prefix(name, 64)
+                ),
             )));
         };
         imports

@@ -2,8 +2,58 @@
 
 //! Errors and traps.
 
-use alloc::string::String;
-use core::fmt;
+use alloc::{borrow::Cow, string::String};
+use core::fmt::{self, Write};
+
+/// The text of an [`Error`]: a literal, or a message formatted at run time (see [`format_message`]).
+pub type Message = Cow<'static, str>;
+
+/// What a formatted message becomes when there is no memory for its text.
+const MESSAGE_LOST: &str = "(details lost: out of memory)";
+
+/// Formats an error message without aborting when memory runs out, unlike `format!`: the text
+/// is measured first, then written into an exactly sized, fallibly reserved `String`; without
+/// memory for it, the message says so instead.
+pub fn format_message(args: fmt::Arguments<'_>) -> Message {
+    if let Some(text) = args.as_str() {
+        return Cow::Borrowed(text);
+    }
+    struct Measure(usize);
+    impl Write for Measure {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 = self.0.saturating_add(s.len());
+            Ok(())
+        }
+    }
+    /// Writes into the reserved capacity only, so that writing never reallocates.
+    struct Fill<'a>(&'a mut String);
+    impl Write for Fill<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            if self.0.capacity() - self.0.len() < s.len() {
+                return Err(fmt::Error);
+            }
+            self.0.push_str(s);
+            Ok(())
+        }
+    }
+    let mut len = Measure(0);
+    let mut text = String::new();
+    if len.write_fmt(args).is_err()
+        || text.try_reserve_exact(len.0).is_err()
+        || Fill(&mut text).write_fmt(args).is_err()
+    {
+        return Cow::Borrowed(MESSAGE_LOST);
+    }
+    Cow::Owned(text)
+}
+
+/// [`format_message`] with `format!`'s syntax.
+macro_rules! message {
+    ($($arg:tt)*) => {
+        $crate::error::format_message(format_args!($($arg)*))
+    };
+}
+pub(crate) use message;
 
 /// Why a WebAssembly computation stopped abnormally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,18 +172,18 @@ pub enum Error {
         /// Byte offset in the module binary.
         offset: usize,
         /// What is wrong.
-        message: String,
+        message: Message,
     },
     /// The module uses something the engine does not support.
-    Unsupported(String),
+    Unsupported(Message),
     /// Instantiation failed because an import is missing or of the wrong type.
-    Link(String),
+    Link(Message),
     /// Execution trapped.
     Trap(Trap),
     /// The arguments of an invocation do not match the function's type.
-    Invoke(String),
+    Invoke(Message),
     /// A configured limit would be exceeded.
-    Limit(String),
+    Limit(Message),
     /// An allocation failed.
     OutOfMemory,
 }

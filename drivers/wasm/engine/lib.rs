@@ -71,7 +71,7 @@ pub mod translate;
 pub mod value;
 
 pub use config::Config;
-pub use error::{Error, Trap, TrapKind};
+pub use error::{format_message, Error, Message, Trap, TrapKind};
 pub use host::{Caller, HostFn, InterruptHook};
 pub use module::{ExternKind, Module};
 pub use store::{

@@ -3,12 +3,11 @@
 //! Modules: decoding and validation (by `wasmparser`) and translation of their code.
 
 use crate::config::Config;
-use crate::error::{Error, Trap};
+use crate::error::{message, Error, Trap};
 use crate::host::InterruptHook;
 use crate::ir::{FuncCode, Op};
 use crate::translate::{translate_function, ModuleContext};
 use crate::value::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use wasmparser::{
@@ -103,12 +102,12 @@ pub struct Module {
 pub(crate) fn parse_error(err: wasmparser::BinaryReaderError) -> Error {
     Error::Validation {
         offset: usize::try_from(err.offset()).unwrap_or(usize::MAX),
-        message: String::from(err.message()),
+        message: message!("{}", err.message()),
     }
 }
 
-fn unsupported(what: &str) -> Error {
-    Error::Unsupported(String::from(what))
+fn unsupported(what: &'static str) -> Error {
+    Error::Unsupported(what.into())
 }
 
 fn try_push<T>(v: &mut Vec<T>, item: T) -> Result<(), Error> {
@@ -196,7 +195,7 @@ impl Module {
         mut hook: Option<&mut dyn InterruptHook>,
     ) -> Result<Self, Error> {
         if bytes.len() > config.max_module_size {
-            return Err(Error::Limit(format!(
+            return Err(Error::Limit(message!(
                 "module of {} bytes exceeds the limit of {}",
                 bytes.len(),
                 config.max_module_size
@@ -282,7 +281,7 @@ impl Module {
         let bytes = code.ops.len() * core::mem::size_of::<Op>() + code.offsets.len() * 4;
         self.code_bytes = self.code_bytes.saturating_add(bytes);
         if self.code_bytes > config.max_code_bytes {
-            return Err(Error::Limit(format!(
+            return Err(Error::Limit(message!(
                 "translated code exceeds the limit of {} bytes (at function {func_index})",
                 config.max_code_bytes
             )));

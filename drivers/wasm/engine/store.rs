@@ -17,14 +17,13 @@
 //! nothing can reach any more are freed by [`Store::collect`]; their slots are reused.
 
 use crate::config::Config;
-use crate::error::{Error, Trap, TrapKind};
+use crate::error::{message, Error, Trap, TrapKind};
 use crate::host::{Caller, HostFn, InterruptHook};
 use crate::module::{ConstExpr, ExternKind, Module, SegmentMode};
 use crate::value::{
     ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType, Value,
 };
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::ops::Deref;
@@ -283,7 +282,7 @@ impl Types {
     }
 }
 
-fn limit(what: &str) -> Error {
+fn limit(what: &'static str) -> Error {
     Error::Limit(what.into())
 }
 
@@ -487,18 +486,20 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
     ) -> Result<(), Error> {
         let total = self.charged.saturating_add(bytes);
         if total > self.config.max_store_bytes {
-            return Err(Error::Limit(format!(
+            return Err(Error::Limit(message!(
                 "the store's budget of {} bytes would be exceeded ({} in use, {bytes} more asked)",
-                self.config.max_store_bytes, self.charged
+                self.config.max_store_bytes,
+                self.charged
             )));
         }
         if let Some(used) = instance {
             let mine = used.saturating_add(bytes);
             if mine > self.config.max_instance_bytes {
-                return Err(Error::Limit(format!(
+                return Err(Error::Limit(message!(
                     "the instance's budget of {} bytes would be exceeded ({} in use, {bytes} \
                      more asked)",
-                    self.config.max_instance_bytes, *used
+                    self.config.max_instance_bytes,
+                    *used
                 )));
             }
             *used = mine;
@@ -547,7 +548,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
     fn new_memory(&mut self, ty: MemoryType, owner: u32, budget: &mut usize) -> Result<u32, Error> {
         let cap = self.config.max_memory_pages.min(65536);
         if ty.limits.min > cap {
-            return Err(Error::Limit(format!(
+            return Err(Error::Limit(message!(
                 "memory of {} pages exceeds the limit of {cap}",
                 ty.limits.min
             )));
@@ -624,9 +625,10 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
             return Err(Error::Invoke("table initialiser of the wrong type".into()));
         }
         if ty.limits.min > self.config.max_table_elements {
-            return Err(Error::Limit(format!(
+            return Err(Error::Limit(message!(
                 "table of {} elements exceeds the limit of {}",
-                ty.limits.min, self.config.max_table_elements
+                ty.limits.min,
+                self.config.max_table_elements
             )));
         }
         let mut unused = 0;
@@ -774,7 +776,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
     /// [`Store::collect`] once it is not. On any earlier failure nothing is left behind.
     pub fn instantiate(&mut self, module: &M, imports: &[Extern]) -> Result<InstanceAddr, Error> {
         if imports.len() != module.imports.len() {
-            return Err(Error::Link(format!(
+            return Err(Error::Link(message!(
                 "unknown import: {} imports given, {} expected",
                 imports.len(),
                 module.imports.len()
@@ -782,7 +784,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         }
         for (import, ext) in module.imports.iter().zip(imports) {
             self.check_import(&import.ty, *ext).map_err(|_| {
-                Error::Link(format!(
+                Error::Link(message!(
                     "incompatible import type for {}.{}",
                     crate::error::quote(&import.module),
                     crate::error::quote(&import.name)
@@ -797,7 +799,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
             .map(|(t, _)| u64::from(t.limits.min))
             .sum();
         if elements > u64::from(self.config.max_table_elements) {
-            return Err(Error::Limit(format!(
+            return Err(Error::Limit(message!(
                 "tables of {elements} elements in all exceed the limit of {}",
                 self.config.max_table_elements
             )));
@@ -1199,7 +1201,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         if ty.params().len() != args.len()
             || ty.params().iter().zip(args).any(|(t, a)| *t != a.ty())
         {
-            return Err(Error::Invoke(format!(
+            return Err(Error::Invoke(message!(
                 "expected {} arguments of types {:?}",
                 ty.params().len(),
                 ty.params()

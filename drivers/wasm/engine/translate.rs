@@ -16,7 +16,7 @@
 //!
 //! Nothing recurses: the control stack is a heap vector. Every vector is grown fallibly.
 
-use crate::error::Error;
+use crate::error::{message, Error};
 use crate::ir::{FuncCode, Op, Slot, MAX_REGION_WEIGHT};
 use crate::value::FuncType;
 use alloc::vec::Vec;
@@ -52,7 +52,7 @@ pub(crate) const MAX_BR_TABLE_COPIES: u64 = 1 << 16;
 pub(crate) const MAX_BR_TABLE_WORK: u64 = 1 << 20;
 
 fn internal(what: &'static str) -> Error {
-    Error::Unsupported(alloc::format!("internal translation error: {what}"))
+    Error::Unsupported(message!("internal translation error: {what}"))
 }
 
 fn too_big() -> Error {
@@ -344,7 +344,7 @@ fn check_br_table_work(
         });
     let work = u64::from(targets.len()).saturating_mul(arity.max(1) as u64);
     if work > MAX_BR_TABLE_WORK {
-        return Err(Error::Limit(alloc::format!(
+        return Err(Error::Limit(message!(
             "br_table at offset {offset:#x} with {} targets of {arity} values each exceeds the \
              limit of {MAX_BR_TABLE_WORK} target values",
             targets.len()
@@ -1082,7 +1082,7 @@ impl<'a> Translator<'a> {
             other => {
                 return Err(Error::Validation {
                     offset: self.offset as usize,
-                    message: alloc::format!("unsupported instruction {other:?}"),
+                    message: message!("unsupported instruction {other:?}"),
                 })
             }
         }
@@ -1664,7 +1664,7 @@ impl<'a> Translator<'a> {
         tramps.dedup();
         let copies = (tramps.len() as u64).saturating_mul(u64::from(arity.max(1)));
         if copies > MAX_BR_TABLE_COPIES {
-            return Err(Error::Limit(alloc::format!(
+            return Err(Error::Limit(message!(
                 "br_table at offset {:#x} needs more than {MAX_BR_TABLE_COPIES} value copies",
                 self.offset
             )));

@@ -82,7 +82,9 @@ impl Bench {
         let mut imports = Vec::new();
         for (module_name, name, _) in module.imports() {
             if (module_name, name) != ("wasi_snapshot_preview1", "args_sizes_get") {
-                return Err(Error::Link(format!("unknown import {module_name}.{name}")));
+                return Err(Error::Link(
+                    format!("unknown import {module_name}.{name}").into(),
+                ));
             }
             let ty = FuncType::new([ValType::I32, ValType::I32], [ValType::I32])?;
             imports.push(Extern::Func(store.add_host_func(ty, args_sizes_get)?));
@@ -103,7 +105,7 @@ impl Bench {
             .as_slice()
         {
             [Value::I32(r)] => Ok(*r as u32),
-            other => Err(Error::Invoke(format!("run returned {other:?}"))),
+            other => Err(Error::Invoke(format!("run returned {other:?}").into())),
         }
     }
 }

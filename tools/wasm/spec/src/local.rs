@@ -188,7 +188,7 @@ fn spectest(store: &mut Store<()>) -> Result<HashMap<&'static str, Extern>, engi
 fn from_engine(err: &engine::Error) -> Error {
     match err {
         engine::Error::Trap(trap) => Error::Trap(trap.kind.message().to_string()),
-        engine::Error::Link(msg) => Error::Link(msg.clone()),
+        engine::Error::Link(msg) => Error::Link(msg.to_string()),
         engine::Error::Validation { .. } => Error::Compile(err.to_string()),
         other => Error::Other(other.to_string()),
     }

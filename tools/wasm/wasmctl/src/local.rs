@@ -108,9 +108,9 @@ impl Group {
                 None => None,
             };
             let Some(found) = found else {
-                return Err(EngineError::Link(format!(
-                    "unknown import {from:?} {name:?}"
-                )));
+                return Err(EngineError::Link(
+                    format!("unknown import {from:?} {name:?}").into(),
+                ));
             };
             imports.push(found);
         }
@@ -124,7 +124,7 @@ impl Group {
         }
         self.spectest
             .as_ref()
-            .ok_or_else(|| EngineError::Link("spectest".to_string()))
+            .ok_or_else(|| EngineError::Link("spectest".into()))
     }
 }
 
@@ -139,7 +139,7 @@ fn add_spectest(
         exports.insert(name, Extern::Func(func));
     }
     for (name, value) in spectest::GLOBALS {
-        let value = from_wire(value).ok_or_else(|| EngineError::Link(name.to_string()))?;
+        let value = from_wire(value).ok_or_else(|| EngineError::Link(name.to_string().into()))?;
         let ty = GlobalType {
             content: value.ty(),
             mutable: false,
