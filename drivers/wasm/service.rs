@@ -411,6 +411,14 @@ impl Service {
     }
 
     fn load_end(&self, buf: &mut [u8], handle: u64) -> Outcome {
+        // The vendored validator allocates with `alloc`'s infallible interfaces: loading runs
+        // in a scope where a failed allocation is retried with `__GFP_NOFAIL` instead of
+        // panicking. What it allocates is bounded by `max_module_kib` (see
+        // `Documentation/wasm/security.rst`). Entered first, so that a BUSY answer leaves the
+        // upload in place for another LOAD_END.
+        let Some(_nofail) = wasm_alloc::NoFailScope::enter() else {
+            return Err(fail(Status::Busy, "too many modules being loaded at once"));
+        };
         let upload = {
             let mut registry = self.shared.registry.lock();
             match registry.find(handle) {

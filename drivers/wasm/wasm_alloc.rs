@@ -8,9 +8,14 @@
 //! allocations come from the slab, large ones (a wasm linear memory) from vmalloc.
 //!
 //! Allocation failure is reported to the caller as a null pointer, which the fallible `alloc`
-//! APIs (`try_reserve`, ...) the engine uses turn into errors. Only the infallible APIs end in
-//! [`__rust_alloc_error_handler`], which panics: the runtime bounds what it hands to code that
-//! uses them (see `Documentation/wasm/`).
+//! APIs (`try_reserve`, ...) the engine uses turn into errors. The infallible APIs would end in
+//! [`__rust_alloc_error_handler`], which panics. The engine itself uses only fallible APIs, but
+//! the vendored `wasmparser` allocates with the infallible ones (`Vec::push`, `BTreeMap`) when
+//! it decodes and validates a module, so loading a module runs in a [`NoFailScope`]: there, an
+//! allocation that fails is retried with `__GFP_NOFAIL`, which the page and vmalloc allocators
+//! satisfy by reclaiming, by the OOM killer or from the reserves, instead of failing. What
+//! loading allocates is bounded by the module size limit (see `Documentation/wasm/security.rst`),
+//! so the scope cannot become a way around memory limits beyond that bound.
 //!
 //! These are rustc-internal interfaces: recheck them when the minimum Rust version changes.
 
@@ -21,13 +26,88 @@
 
 use core::{
     alloc::Layout,
+    marker::PhantomData,
     ptr::{self, NonNull},
+    sync::atomic::{AtomicPtr, Ordering},
 };
-use kernel::alloc::{
-    allocator::KVmalloc,
-    flags::{__GFP_NOWARN, __GFP_ZERO, GFP_KERNEL_ACCOUNT},
-    Allocator, Flags, NumaNode,
+use kernel::{
+    alloc::{
+        allocator::KVmalloc,
+        flags::{__GFP_NOFAIL, __GFP_NOWARN, __GFP_ZERO, GFP_KERNEL_ACCOUNT},
+        Allocator, Flags, NumaNode,
+    },
+    bindings,
+    task::Task,
 };
+
+/// How many tasks can be in a [`NoFailScope`] at once: the number of modules being loaded
+/// concurrently. Loads beyond it are refused (the caller answers BUSY), which also bounds how
+/// much memory all the scopes together may take without failing.
+pub const MAX_NOFAIL_SCOPES: usize = 64;
+
+/// The tasks in a [`NoFailScope`], null where a slot is free. Read only when an allocation
+/// has failed, so the common path pays nothing for it.
+static NOFAIL_TASKS: [AtomicPtr<bindings::task_struct>; MAX_NOFAIL_SCOPES] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; MAX_NOFAIL_SCOPES];
+
+/// While this value lives, allocations of the current task through this allocator do not fail:
+/// one that fails is retried with `__GFP_NOFAIL`.
+///
+/// For code that allocates with `alloc`'s infallible interfaces (the vendored parser and
+/// validator), where a failure would panic. Use it only around work whose allocations are
+/// bounded by a limit, in process context, and never across a sleep on something another
+/// task must do first.
+///
+/// # Examples
+///
+/// ```ignore
+/// let Some(_scope) = wasm_alloc::NoFailScope::enter() else {
+///     return Err(EBUSY);
+/// };
+/// // Decoding and validating a module whose size the caller has checked.
+/// ```
+pub struct NoFailScope {
+    slot: &'static AtomicPtr<bindings::task_struct>,
+    /// The slot names the task that entered the scope: it must leave it on the same task.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl NoFailScope {
+    /// Enters a scope for the current task, or returns `None` if [`MAX_NOFAIL_SCOPES`] tasks
+    /// are in one already.
+    pub fn enter() -> Option<Self> {
+        let current = Task::current_raw();
+        NOFAIL_TASKS.iter().find_map(|slot| {
+            slot.compare_exchange(
+                ptr::null_mut(),
+                current,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .ok()
+            .map(|_| Self {
+                slot,
+                _not_send: PhantomData,
+            })
+        })
+    }
+}
+
+impl Drop for NoFailScope {
+    fn drop(&mut self) {
+        self.slot.store(ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// Whether the current task is in a [`NoFailScope`].
+pub fn in_nofail_scope() -> bool {
+    let current = Task::current_raw();
+    // A slot holds a task only while that task is inside its scope, so finding `current`
+    // cannot be a stale match for this task.
+    NOFAIL_TASKS
+        .iter()
+        .any(|slot| slot.load(Ordering::Acquire) == current)
+}
 
 /// The flags of every allocation. Everything the engine allocates is on behalf of the task
 /// that sent the request (a module, its instances' memories and tables), so it is charged
@@ -60,7 +140,24 @@ unsafe fn kvrealloc(
     };
     // SAFETY: by this function's safety requirements, `old` (if any) was allocated by
     // `KVmalloc` with `old_layout`.
-    match unsafe { KVmalloc::realloc(old, layout, old_layout, flags, NumaNode::NO_NODE) } {
+    if let Ok(new) = unsafe { KVmalloc::realloc(old, layout, old_layout, flags, NumaNode::NO_NODE) }
+    {
+        return new.as_ptr().cast::<u8>();
+    }
+    if !in_nofail_scope() {
+        return ptr::null_mut();
+    }
+    // A failed `realloc` leaves `old` untouched, so it is still such an allocation.
+    // SAFETY: as above.
+    match unsafe {
+        KVmalloc::realloc(
+            old,
+            layout,
+            old_layout,
+            flags | __GFP_NOFAIL,
+            NumaNode::NO_NODE,
+        )
+    } {
         Ok(new) => new.as_ptr().cast::<u8>(),
         Err(_) => ptr::null_mut(),
     }
@@ -120,7 +217,8 @@ pub unsafe fn __rust_realloc(
     unsafe { kvrealloc(NonNull::new(ptr), old_size, new_size, align, flags()) }
 }
 
-/// Called by the infallible `alloc` APIs when an allocation fails.
+/// Called by the infallible `alloc` APIs when an allocation fails: outside a [`NoFailScope`],
+/// which only code that uses nothing but the fallible APIs should be.
 #[rustc_std_internal_symbol]
 pub fn __rust_alloc_error_handler(size: usize, align: usize) -> ! {
     panic!("wasm: out of memory allocating {size} bytes (alignment {align})");

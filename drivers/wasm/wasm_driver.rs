@@ -154,6 +154,34 @@ mod tests {
     }
 
     #[test]
+    fn nofail_scope_covers_its_task_until_dropped() {
+        assert!(!wasm_alloc::in_nofail_scope());
+        let outer = wasm_alloc::NoFailScope::enter();
+        assert!(outer.is_some());
+        assert!(wasm_alloc::in_nofail_scope());
+        let inner = wasm_alloc::NoFailScope::enter();
+        assert!(inner.is_some());
+        drop(inner);
+        // The outer scope still holds its slot.
+        assert!(wasm_alloc::in_nofail_scope());
+        drop(outer);
+        assert!(!wasm_alloc::in_nofail_scope());
+    }
+
+    #[test]
+    fn nofail_scopes_are_bounded() {
+        let mut scopes = KVec::new();
+        while let Some(scope) = wasm_alloc::NoFailScope::enter() {
+            assert!(scopes.push(scope, GFP_KERNEL).is_ok());
+            assert!(scopes.len() <= wasm_alloc::MAX_NOFAIL_SCOPES);
+        }
+        assert_eq!(scopes.len(), wasm_alloc::MAX_NOFAIL_SCOPES);
+        scopes.clear();
+        assert!(!wasm_alloc::in_nofail_scope());
+        assert!(wasm_alloc::NoFailScope::enter().is_some());
+    }
+
+    #[test]
     fn own_version_is_well_formed() {
         assert!(parse_version(VERSION).is_some());
     }
