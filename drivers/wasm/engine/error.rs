@@ -5,7 +5,8 @@
 use alloc::{borrow::Cow, string::String};
 use core::fmt::{self, Write};
 
-/// The text of an [`Error`]: a literal, or a message formatted at run time (see [`format_message`]).
+/// The text of an [`Error`]: a literal, or a message formatted at run time (see
+/// [`format_message`]).
 pub type Message = Cow<'static, str>;
 
 /// What a formatted message becomes when there is no memory for its text.
