@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/cargo-target
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches lint host-test spec spec-kernel fuzz demo check bench \
+	check-patches lint docs host-test spec spec-kernel fuzz demo check bench \
 	bench-report bench-smoke check-debug
 
 help:
@@ -32,7 +32,8 @@ help:
 	@echo "make vm CMD='...'  boot the VM, run CMD as root in it, exit with its status"
 	@echo 'make kunit         drivers/wasm KUnit suites on x86_64 under QEMU (kunit-um: UML)'
 	@echo 'make patches       regenerate patches/ from the series and check it'
-	@echo 'make lint          rustfmt and make rustdoc over the kernel side (make kernel runs clippy)'
+	@echo 'make lint          rustfmt, make rustdoc and the docs over the kernel side (make kernel runs clippy)'
+	@echo 'make docs          make htmldocs of the series documentation, warning-free'
 	@echo 'make host-test     cargo fmt, clippy, tests and docs of tools/wasm'
 	@echo 'make spec          the official WebAssembly 2.0 testsuite on the host engine'
 	@echo 'make spec-kernel   the same testsuite through the protocol, in the kernel (VM)'
@@ -74,8 +75,11 @@ patches: tree
 check-patches: tree
 	@$(S)/patches.sh --check
 
-lint: kernel
+lint: kernel docs
 	@$(S)/lint-kernel.sh
+
+docs: tree
+	@$(S)/docs.sh
 
 host-test: setup
 	@$(CARGO) fmt --manifest-path $(TOOLS)/Cargo.toml --all --check
@@ -113,5 +117,5 @@ check-debug: tree tools
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test spec bench-smoke fuzz check-patches lint kunit vm-test spec-kernel
+check: host-test spec bench-smoke fuzz check-patches docs lint kunit vm-test spec-kernel
 	@echo 'check: all passed'

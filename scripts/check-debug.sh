@@ -8,7 +8,7 @@
 #   check-debug: N tests, 0 oops, 0 WARN, 0 kmemleak
 # and fails on any failed test, oops, BUG, WARN, lockdep report, sleeping in
 # atomic context, soft lockup, hung task or leak. Takes tens of minutes on
-# 2 cores (see Documentation/wasm/build.rst); not part of `make check`.
+# 2 cores (see README.md); not part of `make check`.
 #
 # CHECK_DEBUG_SEED picks the fuzz seed (default 1); CHECK_DEBUG_ROUNDS and
 # CHECK_DEBUG_FAULT_ROUNDS the fuzz rounds without and with fault injection.

@@ -23,6 +23,9 @@ apt_pkgs=(
 	git dpkg-dev ca-certificates
 	# checkpatch.pl runs spdxcheck.py with these (Debian's python3).
 	python3-ply python3-git
+	# make htmldocs: Documentation/sphinx/requirements.txt (Sphinx,
+	# alabaster, PyYAML) as Debian packages it, and dot for kernel-figure.
+	python3-sphinx python3-alabaster python3-yaml graphviz
 	# make bench: a venv for wasm3 and wasmtime from PyPI (pywasm3 is built
 	# from source); clang-19 and lld-19 above build the benchmarks to wasm.
 	python3-venv python3-dev

@@ -3,7 +3,7 @@
 //! `wasmctl`: load, run and manage WebAssembly modules in the kernel.
 //!
 //! It speaks the wasm connector protocol (`drivers/wasm/protocol.rs`,
-//! `Documentation/wasm/protocol.rst`) to the kernel's driver over a
+//! `Documentation/userspace-api/wasm.rst`) to the kernel's driver over a
 //! `NETLINK_CONNECTOR` socket, or, with `--local`, to the same engine built
 //! for the host and run in-process.
 
