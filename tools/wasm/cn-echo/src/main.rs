@@ -348,8 +348,12 @@ fn run(args: Vec<String>) -> Result<String, (u8, String)> {
             Ok(format!("answers: {count} ok"))
         }
         "roundtrip" => {
+            let start = std::time::Instant::now();
             roundtrip(&sock, &opts, count, size).map_err(fail)?;
-            Ok(format!("roundtrip: {count} ok"))
+            let mean_ns = start.elapsed().as_nanos() / u128::from(count.max(1));
+            Ok(format!(
+                "roundtrip: {count} ok, {mean_ns} ns each on average"
+            ))
         }
         "expect-eperm" => {
             let (status, echoed) = echo(&sock, &opts, 1, b"let me in").map_err(fail)?;

@@ -140,6 +140,10 @@ enum Cmd {
         /// The function's arguments, typed by its signature.
         #[arg(value_name = "ARGS", allow_hyphen_values = true)]
         args: Vec<String>,
+        /// Invoke it this many times and report the mean round-trip time (a latency
+        /// measurement: the results shown are the last invocation's)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// Show the exports of a module or an instance, with the functions' signatures.
     Exports {
@@ -588,15 +592,28 @@ fn execute(cli: Cli) -> Result<Output, Error> {
                 json!({ "handle": i.handle, "module": i.module, "memory_pages": i.memory_pages }),
             ))
         }
-        Cmd::Invoke { handle, name, args } => {
+        Cmd::Invoke {
+            handle,
+            name,
+            args,
+            repeat,
+        } => {
             let exports = client.exports(handle)?;
             let export = module::find_function(&exports, &name)?;
             let values = parse_args(&name, &export.params, &args).map_err(Error::Usage)?;
-            let (fuel_used, results) = client.invoke(handle, &name, &values)?;
+            let start = std::time::Instant::now();
+            let (mut fuel_used, mut results) = client.invoke(handle, &name, &values)?;
+            for _ in 1..repeat {
+                (fuel_used, results) = client.invoke(handle, &name, &values)?;
+            }
+            let mean_ns = start.elapsed().as_nanos() / u128::from(repeat);
+            if repeat > 1 && !cli.global.json {
+                eprintln!("{repeat} invocations, {mean_ns} ns each on average");
+            }
             Ok(results_output(
                 fuel_used,
                 &results,
-                json!({ "export": name }),
+                json!({ "export": name, "repeat": repeat, "mean_ns": mean_ns as u64 }),
             ))
         }
         Cmd::Register { handle, name } => {
