@@ -18,7 +18,7 @@ CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
 	check-patches lint docs host-test spec spec-kernel fuzz demo check bench \
-	bench-report bench-smoke check-debug
+	bench-report bench-smoke bench-kernel check-debug
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -41,6 +41,7 @@ help:
 	@echo 'make bench         the benchmarks on this engine, wasmi, wasm3, wasmtime and native;'
 	@echo '                   regenerates Documentation/wasm/evaluation.rst (~5 minutes)'
 	@echo 'make bench-smoke   every benchmark once on this engine, checked against native'
+	@echo 'make bench-kernel  in the VM: the engine in the kernel vs in userspace, invoke latency'
 	@echo 'make check-debug   KUnit, VM tests, testsuite and VM fuzz (with fault injection) on a'
 	@echo '                   KASAN/lockdep/kmemleak kernel (tens of minutes; not part of check)'
 
@@ -109,6 +110,9 @@ bench-report:
 
 bench-smoke: setup
 	@$(S)/bench.sh smoke
+
+bench-kernel: kernel tools
+	@$(S)/bench.sh kernel
 
 # Not part of check: it takes tens of minutes (a debug kernel under TCG).
 check-debug: tree tools

@@ -7,6 +7,9 @@
 # bench.sh report  regenerate the report from the raw data only
 # bench.sh smoke   every benchmark once, small, on this engine, checked against
 #                  native code (part of make check)
+# bench.sh kernel  in the test VM: each benchmark in the kernel against the same
+#                  engine in the guest's userspace, and INVOKE latency against a
+#                  connector echo; regenerates Documentation/wasm/evaluation-kernel.rst
 #
 # The runtimes to compare with are installed here, pinned, into $CACHE:
 # wasmi's command line with cargo, wasm3 and wasmtime from PyPI into a venv.
@@ -83,7 +86,10 @@ smoke)
 	build_engine_runner
 	"$SYS_PYTHON" tools/wasm/bench/bench.py smoke
 	;;
+kernel)
+	"$SYS_PYTHON" tools/wasm/bench/kernel.py run
+	;;
 *)
-	die "usage: bench.sh run|report|smoke"
+	die "usage: bench.sh run|report|smoke|kernel"
 	;;
 esac

@@ -10,7 +10,8 @@
 # VM_KERNEL picks the kernel (a scripts/build-kernel.sh variant: vm, the
 # default, or debug); VM_MEM the guest's memory (default 1G); VM_APPEND adds
 # kernel parameters; VM_OOPS_RE replaces the extended regular expression that
-# makes a line of the guest's dmesg a failure.
+# makes a line of the guest's dmesg a failure; VM_EXTRA a directory copied to
+# /extra in the guest.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +46,11 @@ done
 # The C examples, built for WASI by scripts/examples.sh.
 [[ -d $CACHE/examples ]] && cp -a "$CACHE/examples/." "$root/examples/"
 [[ -d $TOP/tests/vm ]] && cp -a "$TOP/tests/vm/." "$root/tests/"
+# VM_EXTRA: a directory of more files for the guest, at /extra.
+if [[ -n ${VM_EXTRA:-} ]]; then
+	mkdir -p "$root/extra"
+	cp -a "$VM_EXTRA/." "$root/extra/"
+fi
 
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"

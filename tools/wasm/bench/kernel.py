@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The engine in the kernel against the same engine in userspace, in one VM.
+
+usage: kernel.py run      build the benchmarks, run tests/vm/bench-kernel in the
+                          test VM (scripts/vm.sh), write evaluation-kernel.json
+                          and regenerate evaluation-kernel.rst
+       kernel.py report   regenerate evaluation-kernel.rst from the JSON only
+
+The VM runs under TCG, so only ratios mean anything: each benchmark's whole
+`wasmctl run` command in the kernel against `wasmctl --local run`, the same
+engine built for the guest's userspace, interleaved, median of BENCH_KERNEL_REPS
+runs. Results must equal native code's (gcc -O2 on the host).
+"""
+
+import datetime
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+import bench
+
+DATA = os.path.join(bench.DOC_DIR, "evaluation-kernel.json")
+PAGE = os.path.join(bench.DOC_DIR, "evaluation-kernel.rst")
+
+# N per benchmark, sized for seconds per run under TCG (bench.BENCHMARKS' N are
+# for the host). hostcall imports a host function the kernel does not provide.
+VM_N = {
+    "fib": 24, "collatz": 20000, "sieve": 3, "quicksort": 1, "crc32": 20,
+    "hashtable": 3, "matmul-int": 2, "matmul-f64": 4, "nbody": 12000,
+    "mandelbrot": 256, "coremark": 160, "call": 200000, "memory": 80,
+}
+FLOAT = {"matmul-f64", "nbody", "mandelbrot"}
+
+
+def run():
+    build_dir = bench.env("BENCH_BUILD")
+    bench.build(build_dir)
+    extra = os.path.join(build_dir, "vm")
+    os.makedirs(extra, exist_ok=True)
+    expected = {}
+    for name, n in VM_N.items():
+        src = os.path.join(build_dir, f"{name}.wasm")
+        subprocess.run(["cp", src, os.path.join(extra, f"{name}.wasm")], check=True)
+        out = subprocess.run([os.path.join(build_dir, f"{name}.native"), str(n)],
+                             capture_output=True, text=True, check=True).stdout
+        expected[name] = bench.parse_result(out)[0]
+    reps = int(os.environ.get("BENCH_KERNEL_REPS", "3"))
+    specs = [f"{name}:{n}" for name, n in VM_N.items()]
+    env = dict(os.environ, VM_EXTRA=extra, VM_TIMEOUT=os.environ.get("VM_TIMEOUT", "3000"))
+    proc = subprocess.run(
+        [os.path.join(bench.TOP, "scripts", "vm.sh"),
+         f"sh /tests/bench-kernel {reps} {' '.join(specs)}"],
+        capture_output=True, text=True, env=env)
+    lines = proc.stdout.splitlines()
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        sys.exit("bench-kernel: the VM run failed")
+    runs, latency = {}, {}
+    for line in lines:
+        f = line.split()
+        if line.startswith("@@run ") and len(f) >= 4:
+            runs.setdefault(f[1], {}).setdefault(f[2], []).append(
+                {"cs": int(f[3]), "result": " ".join(f[4:])})
+        elif line.startswith("@@latency ") and len(f) == 3:
+            latency[f[1]] = int(f[2])
+    data = {
+        "date": datetime.date.today().isoformat(),
+        "machine": bench.machine_info(),
+        "reps": reps,
+        "benchmarks": [
+            {"name": name, "n": n, "float": name in FLOAT, "expected": expected[name],
+             "kernel": runs.get(name, {}).get("kernel", []),
+             "local": runs.get(name, {}).get("local", [])}
+            for name, n in VM_N.items()
+        ],
+        "latency_ns": latency,
+    }
+    with open(DATA, "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    return report(data)
+
+
+def normalise(result):
+    """wasmctl prints an i32 result signed; native code's is compared unsigned."""
+    try:
+        return int(result) & 0xFFFFFFFF
+    except ValueError:
+        return result
+
+
+def median_cs(samples):
+    return statistics.median(s["cs"] for s in samples) if samples else float("nan")
+
+
+def report(data):
+    rows, bad, int_ratios, float_ratios = [], [], [], []
+    for b in data["benchmarks"]:
+        k, u = median_cs(b["kernel"]), median_cs(b["local"])
+        ratio = k / u if u else float("nan")
+        results = {normalise(s["result"]) for s in b["kernel"] + b["local"]}
+        ok = results == {b["expected"]}
+        if not ok:
+            bad.append(b["name"])
+        (float_ratios if b["float"] else int_ratios).append(ratio)
+        rows.append((b["name"], b["n"], k / 100, u / 100, ratio,
+                     "f64" if b["float"] else "integer", "yes" if ok else "NO"))
+    geo = lambda xs: math.exp(sum(map(math.log, xs)) / len(xs)) if xs else float("nan")
+    lat = data.get("latency_ns", {})
+    inv, echo = lat.get("invoke"), lat.get("echo")
+    table = [
+        "==========  =======  ==========  ==========  ======  =======  =======",
+        "benchmark         N  kernel (s)  guest (s)    ratio  code     correct",
+        "==========  =======  ==========  ==========  ======  =======  =======",
+    ]
+    for name, n, k, u, r, kind, ok in rows:
+        table.append(f"{name:<10}  {n:>7}  {k:>10.2f}  {u:>10.2f}  {r:>6.2f}  {kind:<7}  {ok}")
+    table.append(table[0])
+    text = f""".. SPDX-License-Identifier: GPL-2.0
+.. Generated by tools/wasm/bench/kernel.py from evaluation-kernel.json; do not edit.
+
+=====================
+Evaluation: in-kernel
+=====================
+
+The same engine runs the same modules in the kernel and in userspace, in
+one virtual machine (QEMU, TCG), so only ratios between the two mean
+anything. Each benchmark of :doc:`evaluation` is run as a whole
+``wasmctl run`` command in the kernel, then as ``wasmctl --local run``
+(the engine built for the guest's userspace), interleaved, {data["reps"]}
+times each; the table has the medians, timed with ``/proc/uptime``, and
+the ratio kernel ÷ userspace. Run on {data["date"]}.
+
+{chr(10).join(table)}
+
+Geometric means of the ratio: integer code **{geo(int_ratios):.2f}**,
+f64 code **{geo(float_ratios):.2f}**.
+
+Why they differ: in userspace the engine's f32/f64 instructions are SSE
+instructions; in the kernel, which must not touch the FPU, they are calls
+of compiler-builtins' soft-float routines, bit-exact and much slower.
+Integer code runs the same instructions in both, so its ratio measures
+what the kernel adds around them: the round trips over the connector
+(loading, instantiating and invoking are netlink messages instead of
+function calls), the module's memory in vmalloc space, the interrupt
+checks (``cond_resched()`` and the fatal-signal test at each fuel check),
+and code generation differences of the kernel build (retpolines and return
+thunks on indirect branches and returns, the stack protector, no
+``-C target-cpu``).
+"""
+    if inv and echo:
+        text += f"""
+Latency of one ``INVOKE`` of an empty exported function, from
+``wasmctl invoke --repeat``: **{inv / 1000:.1f} µs**, against
+**{echo / 1000:.1f} µs** for one round trip of an empty message through
+the connector echo sample (``samples/rust/rust_connector_echo``): a ratio
+of **{inv / echo:.2f}**. What an invocation adds to the bare round trip is
+decoding the request, looking the instance up, the call itself and
+encoding the reply.
+"""
+    if bad:
+        text += f"\nResults that differ from native code's: {', '.join(bad)}.\n"
+    with open(PAGE, "w") as f:
+        f.write(text)
+    print(f"bench-kernel: integer {geo(int_ratios):.2f}, f64 {geo(float_ratios):.2f}"
+          + (f", invoke/echo {inv / echo:.2f}" if inv and echo else ""))
+    for row in rows:
+        print("  %-10s N=%-7d kernel %6.2f s  guest %6.2f s  ratio %5.2f  %s  %s" % row)
+    return bool(bad)
+
+
+def main():
+    args = sys.argv[1:]
+    if args == ["run"]:
+        failed = run()
+    elif args == ["report"]:
+        with open(DATA) as f:
+            failed = report(json.load(f))
+    else:
+        sys.exit(__doc__)
+    if failed:
+        sys.exit("bench-kernel: some results differ from native code's")
+
+
+if __name__ == "__main__":
+    main()
