@@ -7,13 +7,14 @@
 //! a 16-bit index relative to the frame pointer. A frame is laid out as
 //!
 //! ```text
-//! fp -> [ parameters | declared locals | operand temporaries ... ]
-//!        0            num_params         num_locals (one per operand stack position)
+//! fp -> [ parameters | declared locals | constants | operand temporaries ... ]
+//!        0            num_params         num_locals  num_locals + consts.len() = t
 //! ```
 //!
 //! so `local.get` and constants cost nothing at run time: they become operands of the
-//! instructions that use them. Every value the wasm operand stack would hold at depth `p`
-//! lives in slot `num_locals + p`, so the results of a block, the arguments of a call and the
+//! instructions that use them (small constants as immediates, the constants of loops that
+//! cannot be immediates from slots written once on entry, see [`FuncCode::consts`]). Every
+//! value the wasm operand stack would hold at depth `p` lives in slot `t + p`, so the results of a block, the arguments of a call and the
 //! values a branch carries are already where they must be in the common case. A call's
 //! arguments are the caller's topmost temporaries, and the callee's frame starts there:
 //! frames overlap and nothing is copied.
@@ -358,4 +359,7 @@ pub struct FuncCode {
     pub num_slots: u16,
     /// Fuel of the function's first region, paid by the call.
     pub entry_cost: u32,
+    /// Constants the code reads from slots `num_locals..num_locals + consts.len()`, written
+    /// there on entry (see [`crate::translate::MAX_FRAME_CONSTS`]).
+    pub consts: Vec<u64>,
 }

@@ -162,11 +162,12 @@ pub(crate) fn translate_function(
             return Err(too_big());
         }
     }
-    let mut t = Translator::new(ctx, ty, num_locals)?;
+    let mut since_yield = 0u32;
+    let pool = loop_constants(body, &mut since_yield, yield_now)?;
+    let mut t = Translator::new(ctx, ty, num_locals, pool)?;
     let mut reader = body
         .get_operators_reader()
         .map_err(crate::module::parse_error)?;
-    let mut since_yield = 0u32;
     while !reader.eof() {
         let offset = reader.original_position();
         let op = reader.read().map_err(crate::module::parse_error)?;
@@ -190,6 +191,72 @@ pub(crate) fn translate_function(
     Ok(code)
 }
 
+/// The most constants a function keeps in its frame (see [`FuncCode::consts`]).
+pub const MAX_FRAME_CONSTS: usize = 32;
+
+/// The constants used inside the loops of `body` that an instruction may not be able to take
+/// as an immediate (floats, and integers beyond 16 bits), at most [`MAX_FRAME_CONSTS`] of them:
+/// they get slots of their own in the frame, written once on function entry, so that a loop
+/// does not rewrite them into a temporary on every iteration. Constants outside loops run
+/// once per call either way and stay instructions. A read error ends the scan; the
+/// translation that follows reports it.
+fn loop_constants(
+    body: &wasmparser::FunctionBody<'_>,
+    since_yield: &mut u32,
+    yield_now: &mut dyn FnMut() -> Result<(), Error>,
+) -> Result<Vec<u64>, Error> {
+    let mut pool: Vec<u64> = Vec::new();
+    let Ok(mut reader) = body.get_operators_reader() else {
+        return Ok(pool);
+    };
+    // Block nesting, and the depth of the outermost open loop.
+    let mut depth = 0u32;
+    let mut outer_loop: Option<u32> = None;
+    while !reader.eof() {
+        let Ok(op) = reader.read() else {
+            break;
+        };
+        *since_yield += 1;
+        if *since_yield >= YIELD_INTERVAL {
+            *since_yield = 0;
+            yield_now()?;
+        }
+        let v = match op {
+            Operator::Block { .. } | Operator::If { .. } => {
+                depth = depth.saturating_add(1);
+                continue;
+            }
+            Operator::Loop { .. } => {
+                depth = depth.saturating_add(1);
+                outer_loop.get_or_insert(depth);
+                continue;
+            }
+            Operator::End => {
+                if outer_loop == Some(depth) {
+                    outer_loop = None;
+                }
+                depth = depth.saturating_sub(1);
+                continue;
+            }
+            _ if outer_loop.is_none() => continue,
+            Operator::I32Const { value } if i16::try_from(value).is_err() => {
+                u64::from(value as u32)
+            }
+            Operator::I64Const { value } if i16::try_from(value).is_err() => value as u64,
+            Operator::F32Const { value } => u64::from(value.bits()),
+            Operator::F64Const { value } => value.bits(),
+            _ => continue,
+        };
+        if !pool.contains(&v) {
+            if pool.len() >= MAX_FRAME_CONSTS {
+                break;
+            }
+            try_push(&mut pool, v)?;
+        }
+    }
+    Ok(pool)
+}
+
 /// Checks what the interpreter relies on to access slots and fetch instructions without
 /// bounds checks (see `exec::interp`): every slot an instruction names is inside the frame,
 /// every branch lands on an instruction of the function, `br_table` entries and `Aux` words
@@ -202,6 +269,7 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
     if code.offsets.len() != n
         || code.num_params > code.num_locals
         || code.num_locals > code.num_slots
+        || usize::from(code.num_locals) + code.consts.len() > usize::from(code.num_slots)
         || code.num_results > code.num_slots.max(1)
     {
         return Err(bad("frame layout"));
@@ -361,6 +429,10 @@ struct Translator<'a> {
     ctrl: Vec<Ctrl>,
     /// Parameters and declared locals.
     num_locals: u32,
+    /// The constants in the frame, in the slots from `num_locals` on.
+    pool: Vec<u64>,
+    /// The first temporary's slot: after the locals and the constants.
+    temp_base: u32,
     num_params: u32,
     num_results: u32,
     /// How many `Operand::Local(i)` are on the stack, per local.
@@ -384,7 +456,16 @@ struct Translator<'a> {
 }
 
 impl<'a> Translator<'a> {
-    fn new(ctx: &'a ModuleContext<'a>, ty: &FuncType, num_locals: u32) -> Result<Self, Error> {
+    fn new(
+        ctx: &'a ModuleContext<'a>,
+        ty: &FuncType,
+        num_locals: u32,
+        pool: Vec<u64>,
+    ) -> Result<Self, Error> {
+        let temp_base = num_locals
+            .checked_add(pool.len() as u32)
+            .filter(|&n| n <= u32::from(Slot::MAX))
+            .ok_or_else(too_big)?;
         let mut local_refs = Vec::new();
         local_refs.try_reserve_exact(num_locals as usize)?;
         local_refs.resize(num_locals as usize, 0);
@@ -395,6 +476,8 @@ impl<'a> Translator<'a> {
             stack: Vec::new(),
             ctrl: Vec::new(),
             num_locals,
+            pool,
+            temp_base,
             num_params: ty.params().len() as u32,
             num_results: ty.results().len() as u32,
             local_refs,
@@ -443,7 +526,7 @@ impl<'a> Translator<'a> {
         let entry_cost = self.regions.first().map_or(0, |r| r.weight);
         // Results are returned in the first slots of the frame.
         let num_slots = self
-            .num_locals
+            .temp_base
             .checked_add(self.max_height)
             .map(|n| n.max(self.num_results))
             .filter(|&n| n <= u32::from(Slot::MAX))
@@ -457,6 +540,7 @@ impl<'a> Translator<'a> {
             num_results: self.num_results as u16,
             num_slots: num_slots as u16,
             entry_cost,
+            consts: self.pool,
         })
     }
 
@@ -677,8 +761,14 @@ impl<'a> Translator<'a> {
 
     /// The temporary slot of stack position `pos`.
     fn temp(&self, pos: u32) -> Result<Slot, Error> {
-        let slot = self.num_locals.checked_add(pos).ok_or_else(too_big)?;
+        let slot = self.temp_base.checked_add(pos).ok_or_else(too_big)?;
         Slot::try_from(slot).map_err(|_| too_big())
+    }
+
+    /// The frame slot holding constant `v`, if it has one.
+    fn pool_slot(&self, v: u64) -> Option<Slot> {
+        let i = self.pool.iter().position(|&c| c == v)?;
+        Slot::try_from(self.num_locals as usize + i).ok()
     }
 
     fn push(&mut self, operand: Operand) -> Result<(), Error> {
@@ -803,7 +893,13 @@ impl<'a> Translator<'a> {
             .get(pos)
             .ok_or_else(|| internal("operand stack"))?
         {
-            Operand::Const(_) => self.materialize(pos)?,
+            Operand::Const(v) => match self.pool_slot(v) {
+                Some(slot) => {
+                    self.pop()?;
+                    return Ok(slot);
+                }
+                None => self.materialize(pos)?,
+            },
             Operand::Local(i) => {
                 self.pop()?;
                 return Ok(i as Slot);
@@ -1265,6 +1361,13 @@ impl<'a> Translator<'a> {
             }
             _ => None,
         };
+        // A comparison with an immediate beyond 16 bits cannot fuse with a branch (see
+        // `fuse_branch`); with the constant in the frame, the plain form can.
+        let cmp = matches!(form, BinForm::Cmp32(_) | BinForm::Cmp64(_));
+        let pooled = |v: Operand| matches!(v, Operand::Const(c) if self.pool_slot(c).is_some());
+        let imm_op = imm_op.filter(|&(_, _, imm, _)| {
+            !(cmp && i16::try_from(imm).is_err() && (pooled(a) || pooled(b)))
+        });
         if let Some((x, pos, imm, Some(make))) = imm_op {
             let s = self.operand_slot(x, pos)?;
             let d = self.push_temp()?;
@@ -1285,6 +1388,9 @@ impl<'a> Translator<'a> {
             Operand::Temp => self.temp(pos),
             Operand::Local(i) => Ok(i as Slot),
             Operand::Const(v) => {
+                if let Some(slot) = self.pool_slot(v) {
+                    return Ok(slot);
+                }
                 let d = self.temp(pos)?;
                 self.emit_const(d, v)?;
                 Ok(d)

@@ -236,7 +236,7 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
     result
 }
 
-/// Zeroes the declared locals of `code`'s frame at `fp`.
+/// Zeroes the declared locals of `code`'s frame at `fp` and writes its constants.
 ///
 /// # Safety
 ///
@@ -244,6 +244,12 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
 #[inline(always)]
 unsafe fn zero_locals(fp: *mut u64, code: &FuncCode) {
     let (first, end) = (usize::from(code.num_params), usize::from(code.num_locals));
+    let consts = &code.consts;
+    if !consts.is_empty() {
+        // SAFETY: `num_locals + consts.len() <= num_slots` (verified), so the constants'
+        // slots are in the frame; the constants are the module's, not in the value stack.
+        unsafe { ptr::copy_nonoverlapping(consts.as_ptr(), fp.add(end), consts.len()) };
+    }
     // SAFETY: `first <= end <= num_slots` (verified), so the slots are in the frame.
     let locals = unsafe { fp.add(first) };
     // A few stores inline, the common case, rather than a call of `memset`.

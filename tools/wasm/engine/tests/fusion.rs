@@ -197,3 +197,58 @@ fn add_then_access_is_indexed() {
     let (kind, _) = trap(call(&m, "store_imm", &[i(65530), i(0)]));
     assert_eq!(kind, TrapKind::MemoryOutOfBounds);
 }
+
+/// The constants of a loop that cannot be immediates live in slots of the frame, written on
+/// entry: the loop names them instead of rewriting them on every iteration, and a comparison
+/// with a wide constant fuses with the branch after it. Recursion gets fresh copies.
+#[test]
+fn loop_constants_live_in_the_frame() {
+    let m = module(
+        r#"(module
+            (func (export "count") (param i32) (result i32)
+                (local f64)
+                (loop $l
+                    (local.set 1 (f64.add (local.get 1) (f64.const 0.5)))
+                    (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                    (br_if $l (i32.lt_u (local.get 0) (i32.const 100000))))
+                (i32.add (local.get 0) (i32.trunc_f64_s (local.get 1))))
+            (func (export "once") (result f64)
+                (f64.add (f64.const 1.5) (f64.const 2.25)))
+            (func $rec (export "rec") (param i32) (result i64)
+                (local i64)
+                (loop $l
+                    (local.set 1 (i64.add (local.get 1) (i64.const 0x1_0000_0000)))
+                    (br_if $l (i64.lt_u (local.get 1) (i64.const 0x3_0000_0000))))
+                (if (result i64) (local.get 0)
+                    (then (i64.add (local.get 1)
+                        (call $rec (i32.sub (local.get 0) (i32.const 1)))))
+                    (else (local.get 1)))))"#,
+    );
+    let code = &m.translated()[0];
+    assert_eq!(code.consts, [0.5f64.to_bits(), 100000]);
+    let loop_ops = &code.ops;
+    assert!(
+        loop_ops
+            .iter()
+            .all(|op| !matches!(op, Op::Const32 { .. } | Op::Const64 { .. })),
+        "no constant is rewritten: {loop_ops:?}"
+    );
+    assert!(
+        loop_ops.iter().any(|op| matches!(op, Op::BrI32LtU { .. })),
+        "the wide comparison fuses with the branch: {loop_ops:?}"
+    );
+    assert!(m.translated()[1].consts.is_empty(), "no loop, no constants");
+    let i = |v: i32| Value::I32(v);
+    // From 0: 100000 iterations, 0.5 each.
+    assert_eq!(call(&m, "count", &[i(0)]).unwrap(), [i(150000)]);
+    // From past the bound: one iteration.
+    assert_eq!(call(&m, "count", &[i(200000)]).unwrap(), [i(200001)]);
+    assert_eq!(
+        call(&m, "once", &[]).unwrap(),
+        [Value::F64(3.75f64.to_bits())]
+    );
+    assert_eq!(
+        call(&m, "rec", &[i(3)]).unwrap(),
+        [Value::I64(4 * 0x3_0000_0000)]
+    );
+}
