@@ -169,6 +169,9 @@ ops! {
         Const64 { d: Slot, lo: u32, hi: u32 },
         /// `d = c != 0 ? a : b` (`c` is an i32).
         Select { d: Slot, c: Slot, a: Slot, b: Slot },
+        /// `d = c != 0 ? a : b` (`c` is an i64): an `i64.eqz` fused into the `select` it
+        /// feeds, with `a` and `b` swapped.
+        Select64 { d: Slot, c: Slot, a: Slot, b: Slot },
         GlobalGet { d: Slot, global: u32 },
         GlobalSet { s: Slot, global: u32 },
         TableGet { d: Slot, i: Slot, table: u32 },

@@ -326,7 +326,7 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
                     }
                 }
                 Op::Const32 { d, .. } | Op::Const64 { d, .. } => check(d.into()),
-                Op::Select { d, c, a, b } => {
+                Op::Select { d, c, a, b } | Op::Select64 { d, c, a, b } => {
                     check(d.into());
                     check(c.into());
                     check(a.into());
@@ -1071,13 +1071,7 @@ impl<'a> Translator<'a> {
             Operator::Drop => {
                 self.pop()?;
             }
-            Operator::Select | Operator::TypedSelect { .. } => {
-                let c = self.pop_slot()?;
-                let b = self.pop_slot()?;
-                let a = self.pop_slot()?;
-                let d = self.push_temp()?;
-                self.emit(Op::Select { d, c, a, b })?;
-            }
+            Operator::Select | Operator::TypedSelect { .. } => self.select()?,
             Operator::LocalGet { local_index } => self.push(Operand::Local(local_index))?,
             Operator::LocalSet { local_index } => self.local_set(local_index, false)?,
             Operator::LocalTee { local_index } => self.local_set(local_index, true)?,
@@ -1334,6 +1328,45 @@ impl<'a> Translator<'a> {
             I64Store32 => I32Store / I32StoreImm,
         }
         Ok(false)
+    }
+
+    /// `select`, absorbing an `i32.eqz` or `i64.eqz` that just computed the condition: a
+    /// select on `x == 0` is one on `x` with its operands swapped.
+    fn select(&mut self) -> Result<(), Error> {
+        let eqz = self.producer_of_top().and_then(|last| {
+            let op = *self.ops.get(last)?;
+            match op {
+                Op::I32Eqz { s, .. } => Some((last, s, false)),
+                Op::I64Eqz { s, .. } => Some((last, s, true)),
+                _ => None,
+            }
+        });
+        let c = self.pop_slot()?;
+        let b = self.pop_slot()?;
+        let a = self.pop_slot()?;
+        let d = self.push_temp()?;
+        // Only if nothing was emitted after the `eqz` since (a constant operand written
+        // into its temporary): then nothing has changed its operand either.
+        if let Some((last, x, wide)) = eqz.filter(|&(last, ..)| last + 1 == self.ops.len()) {
+            let fused = if wide {
+                Op::Select64 {
+                    d,
+                    c: x,
+                    a: b,
+                    b: a,
+                }
+            } else {
+                Op::Select {
+                    d,
+                    c: x,
+                    a: b,
+                    b: a,
+                }
+            };
+            return self.replace_last(last, fused);
+        }
+        self.emit(Op::Select { d, c, a, b })?;
+        Ok(())
     }
 
     fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Op) -> Result<(), Error> {
@@ -2200,7 +2233,7 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I32Load16UW, I64Load8SW, I64Load16SW, I64Load32SW, I64Load32UW, I32LoadX, I64LoadX,
         I32Load8SX, I32Load8UX, I32Load16SX, I32Load16UX, I64Load8SX, I64Load16SX, I64Load32SX,
         I64Load32UX, I32LoadAbs, I64LoadAbs,
-        Const32, Const64, Select, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
+        Const32, Const64, Select, Select64, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
         MemorySize,
     )
 }

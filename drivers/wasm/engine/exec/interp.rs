@@ -1274,6 +1274,7 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::Select { d, c, a, b } => {
                     w!(d, if r!(c) as u32 != 0 { r!(a) } else { r!(b) })
                 }
+                Op::Select64 { d, c, a, b } => w!(d, if r!(c) != 0 { r!(a) } else { r!(b) }),
                 Op::GlobalGet { d, global } => match cx.global(global) {
                     Some(g) => w!(d, g.value),
                     None => trap!(TrapKind::Internal),

@@ -252,3 +252,31 @@ fn loop_constants_live_in_the_frame() {
         [Value::I64(4 * 0x3_0000_0000)]
     );
 }
+
+/// `select` on an `i32.eqz` or `i64.eqz` is one instruction, its operands swapped; the
+/// 64-bit form tests all 64 bits. A constant operand written after the `eqz` keeps them apart.
+#[test]
+fn select_absorbs_eqz() {
+    let m = module(
+        r#"(module
+            (func (export "s32") (param i32 i32 i32) (result i32)
+                (select (local.get 0) (local.get 1) (i32.eqz (local.get 2))))
+            (func (export "s64") (param i64 i64 i64) (result i64)
+                (select (local.get 0) (local.get 1) (i64.eqz (local.get 2))))
+            (func (export "konst") (param i32 i32) (result i32)
+                (select (local.get 0) (i32.const 100000) (i32.eqz (local.get 1)))))"#,
+    );
+    assert!(ops(&m, 0).iter().all(|op| !matches!(op, Op::I32Eqz { .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::Select64 { .. })));
+    assert!(ops(&m, 1).iter().all(|op| !matches!(op, Op::I64Eqz { .. })));
+    let (i, l) = (Value::I32, Value::I64);
+    assert_eq!(call(&m, "s32", &[i(1), i(2), i(0)]).unwrap(), [i(1)]);
+    assert_eq!(call(&m, "s32", &[i(1), i(2), i(-1)]).unwrap(), [i(2)]);
+    assert_eq!(call(&m, "s64", &[l(1), l(2), l(0)]).unwrap(), [l(1)]);
+    // Only the high half set: not zero.
+    assert_eq!(call(&m, "s64", &[l(1), l(2), l(1 << 40)]).unwrap(), [l(2)]);
+    assert_eq!(call(&m, "konst", &[i(7), i(0)]).unwrap(), [i(7)]);
+    assert_eq!(call(&m, "konst", &[i(7), i(3)]).unwrap(), [i(100000)]);
+}
