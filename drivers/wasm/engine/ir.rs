@@ -62,6 +62,7 @@ macro_rules! ops {
         un { $($un:ident),* $(,)? }
         bin { $($bin:ident),* $(,)? }
         bin_imm { $($binimm:ident),* $(,)? }
+        bin2 { $($bin2:ident),* $(,)? }
         br_cmp { $($brcmp:ident),* $(,)? }
         br_cmp_imm { $($brcmpimm:ident),* $(,)? }
         br_cond { $($brcond:ident),* $(,)? }
@@ -76,7 +77,9 @@ macro_rules! ops {
         /// One instruction of the internal form, 12 bytes.
         ///
         /// Operand shapes: unary `{ d, s }` is `d = f(s)`; binary `{ d, a, b }` is
-        /// `d = f(a, b)`; `...Imm { d, a, imm }` is `d = f(a, imm)` with the immediate
+        /// `d = f(a, b)`; two fused f64 operations `F64XY { d, a, b, c }` are
+        /// `d = (a X b) Y c` and `F64XYR` are `d = c Y (a X b)`, each rounded as two
+        /// instructions; `...Imm { d, a, imm }` is `d = f(a, imm)` with the immediate
         /// sign-extended for 64-bit operations (`...ImmLhs` is `d = f(imm, a)`);
         /// compare-and-branch `Br... { a, b, cost, offset }` branches by `offset`, paying
         /// `cost`, if `f(a, b)` (the `...Imm` ones compare with a sign-extended 16-bit `imm`);
@@ -94,6 +97,7 @@ macro_rules! ops {
             $($un { d: Slot, s: Slot },)*
             $($bin { d: Slot, a: Slot, b: Slot },)*
             $($binimm { d: Slot, a: Slot, imm: i32 },)*
+            $($bin2 { d: Slot, a: Slot, b: Slot, c: Slot },)*
             $($brcmp { a: Slot, b: Slot, cost: u16, offset: i32 },)*
             $($brcmpimm { a: Slot, imm: i16, cost: u16, offset: i32 },)*
             $($brcond { c: Slot, cost: u16, offset: i32 },)*
@@ -115,6 +119,9 @@ macro_rules! ops {
                     $(Op::$un { d, s } => { f(d.into()); f(s.into()); })*
                     $(Op::$bin { d, a, b } => { f(d.into()); f(a.into()); f(b.into()); })*
                     $(Op::$binimm { d, a, .. } => { f(d.into()); f(a.into()); })*
+                    $(Op::$bin2 { d, a, b, c } => {
+                        f(d.into()); f(a.into()); f(b.into()); f(c.into());
+                    })*
                     $(Op::$brcmp { a, b, .. } => { f(a.into()); f(b.into()); })*
                     $(Op::$brcmpimm { a, .. } => f(a.into()),)*
                     $(Op::$brcond { c, .. } => f(c.into()),)*
@@ -232,6 +239,9 @@ ops! {
         I64AndImm, I64OrImm, I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm,
         I64RotrImm,
     }
+    bin2 {
+        F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
+    }
     br_cmp {
         BrI32Eq, BrI32Ne, BrI32LtS, BrI32LtU, BrI32GtS, BrI32GtU, BrI32LeS, BrI32LeU,
         BrI32GeS, BrI32GeU,
@@ -292,6 +302,25 @@ impl Op {
             | Op::TableCopy { .. }
             | Op::TableInit { .. } => 8,
             Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
+            // Two of the 3-unit float operations.
+            Op::F64AddAdd { .. }
+            | Op::F64AddAddR { .. }
+            | Op::F64AddSub { .. }
+            | Op::F64AddSubR { .. }
+            | Op::F64AddMul { .. }
+            | Op::F64AddMulR { .. }
+            | Op::F64SubAdd { .. }
+            | Op::F64SubAddR { .. }
+            | Op::F64SubSub { .. }
+            | Op::F64SubSubR { .. }
+            | Op::F64SubMul { .. }
+            | Op::F64SubMulR { .. }
+            | Op::F64MulAdd { .. }
+            | Op::F64MulAddR { .. }
+            | Op::F64MulSub { .. }
+            | Op::F64MulSubR { .. }
+            | Op::F64MulMul { .. }
+            | Op::F64MulMulR { .. } => 6,
             Op::F32Add { .. }
             | Op::F32Sub { .. }
             | Op::F32Mul { .. }

@@ -1407,10 +1407,33 @@ impl<'a> Translator<'a> {
             self.emit(make(d, s, imm))?;
             return Ok(());
         }
+        let emitted = self.ops.len();
         let sa = self.operand_slot(a, h)?;
         let sb = self.operand_slot(b, h + 1)?;
         let d = self.push_temp()?;
-        self.emit(form.plain()(d, sa, sb))?;
+        let op = form.plain()(d, sa, sb);
+        // An f64 `+`, `-` or `*` of the one just computed: one instruction for both, if
+        // nothing was emitted between them (then nothing has changed the first one's operands
+        // either). Its result is a temporary, read only here.
+        if self.ops.len() == emitted {
+            if let Some(last) = self.fusable() {
+                let first = self.ops.get(last).copied();
+                let fused = first.and_then(|first| {
+                    let t = result_slot(&first)?;
+                    if a == Operand::Temp && sa == t {
+                        fuse_f64(first, op, false)
+                    } else if b == Operand::Temp && sb == t {
+                        fuse_f64(first, op, true)
+                    } else {
+                        None
+                    }
+                });
+                if let Some(fused) = fused {
+                    return self.replace_last(last, fused);
+                }
+            }
+        }
+        self.emit(op)?;
         Ok(())
     }
 
@@ -2233,6 +2256,7 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I32Load16UW, I64Load8SW, I64Load16SW, I64Load32SW, I64Load32UW, I32LoadX, I64LoadX,
         I32Load8SX, I32Load8UX, I32Load16SX, I32Load16UX, I64Load8SX, I64Load16SX, I64Load32SX,
         I64Load32UX, I32LoadAbs, I64LoadAbs,
+        F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
         Const32, Const64, Select, Select64, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
         MemorySize,
     )
@@ -2376,6 +2400,42 @@ fn branch_cost(op: &mut Op) -> Option<&mut u16> {
         BrI64LeUImm,
         BrI64GeSImm,
         BrI64GeUImm
+    )
+}
+
+/// The fused form of f64 `second` reading the result of f64 `first` on its right (`rev`) or
+/// left, and its other operand `c`: `(a X b) Y c` or `c Y (a X b)`, with `X` and `Y` each
+/// `+`, `-` or `*`.
+fn fuse_f64(first: Op, second: Op, rev: bool) -> Option<Op> {
+    macro_rules! fuse {
+        ($(($x:ident, $y:ident, $rev:literal) => $fused:ident,)*) => {
+            match (first, second, rev) {
+                $((Op::$x { a, b, .. }, Op::$y { d, a: l, b: r }, $rev) => {
+                    Some(Op::$fused { d, a, b, c: if $rev { l } else { r } })
+                })*
+                _ => None,
+            }
+        };
+    }
+    fuse!(
+        (F64Add, F64Add, false) => F64AddAdd,
+        (F64Add, F64Add, true) => F64AddAddR,
+        (F64Add, F64Sub, false) => F64AddSub,
+        (F64Add, F64Sub, true) => F64AddSubR,
+        (F64Add, F64Mul, false) => F64AddMul,
+        (F64Add, F64Mul, true) => F64AddMulR,
+        (F64Sub, F64Add, false) => F64SubAdd,
+        (F64Sub, F64Add, true) => F64SubAddR,
+        (F64Sub, F64Sub, false) => F64SubSub,
+        (F64Sub, F64Sub, true) => F64SubSubR,
+        (F64Sub, F64Mul, false) => F64SubMul,
+        (F64Sub, F64Mul, true) => F64SubMulR,
+        (F64Mul, F64Add, false) => F64MulAdd,
+        (F64Mul, F64Add, true) => F64MulAddR,
+        (F64Mul, F64Sub, false) => F64MulSub,
+        (F64Mul, F64Sub, true) => F64MulSubR,
+        (F64Mul, F64Mul, false) => F64MulMul,
+        (F64Mul, F64Mul, true) => F64MulMulR,
     )
 }
 

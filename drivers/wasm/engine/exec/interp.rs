@@ -1661,6 +1661,60 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::F64Sub { d, a, b: c } => w!(d, num::f64_sub(r!(a), r!(c))),
                 Op::F64Mul { d, a, b: c } => w!(d, num::f64_mul(r!(a), r!(c))),
                 Op::F64Div { d, a, b: c } => w!(d, num::f64_div(r!(a), r!(c))),
+                Op::F64AddAdd { d, a, b, c } => {
+                    w!(d, num::f64_add(num::f64_add(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64AddAddR { d, a, b, c } => {
+                    w!(d, num::f64_add(r!(c), num::f64_add(r!(a), r!(b))))
+                }
+                Op::F64AddSub { d, a, b, c } => {
+                    w!(d, num::f64_sub(num::f64_add(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64AddSubR { d, a, b, c } => {
+                    w!(d, num::f64_sub(r!(c), num::f64_add(r!(a), r!(b))))
+                }
+                Op::F64AddMul { d, a, b, c } => {
+                    w!(d, num::f64_mul(num::f64_add(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64AddMulR { d, a, b, c } => {
+                    w!(d, num::f64_mul(r!(c), num::f64_add(r!(a), r!(b))))
+                }
+                Op::F64SubAdd { d, a, b, c } => {
+                    w!(d, num::f64_add(num::f64_sub(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64SubAddR { d, a, b, c } => {
+                    w!(d, num::f64_add(r!(c), num::f64_sub(r!(a), r!(b))))
+                }
+                Op::F64SubSub { d, a, b, c } => {
+                    w!(d, num::f64_sub(num::f64_sub(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64SubSubR { d, a, b, c } => {
+                    w!(d, num::f64_sub(r!(c), num::f64_sub(r!(a), r!(b))))
+                }
+                Op::F64SubMul { d, a, b, c } => {
+                    w!(d, num::f64_mul(num::f64_sub(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64SubMulR { d, a, b, c } => {
+                    w!(d, num::f64_mul(r!(c), num::f64_sub(r!(a), r!(b))))
+                }
+                Op::F64MulAdd { d, a, b, c } => {
+                    w!(d, num::f64_add(num::f64_mul(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64MulAddR { d, a, b, c } => {
+                    w!(d, num::f64_add(r!(c), num::f64_mul(r!(a), r!(b))))
+                }
+                Op::F64MulSub { d, a, b, c } => {
+                    w!(d, num::f64_sub(num::f64_mul(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64MulSubR { d, a, b, c } => {
+                    w!(d, num::f64_sub(r!(c), num::f64_mul(r!(a), r!(b))))
+                }
+                Op::F64MulMul { d, a, b, c } => {
+                    w!(d, num::f64_mul(num::f64_mul(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64MulMulR { d, a, b, c } => {
+                    w!(d, num::f64_mul(r!(c), num::f64_mul(r!(a), r!(b))))
+                }
                 Op::F64Min { d, a, b: c } => w!(d, float::f64_min(r!(a), r!(c))),
                 Op::F64Max { d, a, b: c } => w!(d, float::f64_max(r!(a), r!(c))),
                 Op::F64Copysign { d, a, b: c } => {

@@ -280,3 +280,41 @@ fn select_absorbs_eqz() {
     assert_eq!(call(&m, "konst", &[i(7), i(0)]).unwrap(), [i(7)]);
     assert_eq!(call(&m, "konst", &[i(7), i(3)]).unwrap(), [i(100000)]);
 }
+
+/// An f64 `+`, `-` or `*` of the result of another is one instruction that still rounds
+/// twice (no fused multiply-add), with its operands in their order; a result kept in a local
+/// is not fused away.
+#[test]
+fn f64_pairs_fuse_and_round_twice() {
+    let m = module(
+        r#"(module
+            (func (export "mul_add") (param f64 f64 f64) (result f64)
+                (f64.add (f64.mul (local.get 0) (local.get 1)) (local.get 2)))
+            (func (export "sub_r") (param f64 f64 f64) (result f64)
+                (f64.sub (local.get 2) (f64.sub (local.get 0) (local.get 1))))
+            (func (export "mul_mul_r") (param f64 f64 f64) (result f64)
+                (f64.mul (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+            (func (export "add_sub") (param f64 f64 f64) (result f64)
+                (f64.sub (f64.add (local.get 0) (local.get 1)) (local.get 2)))
+            (func (export "teed") (param f64 f64 f64) (result f64)
+                (f64.add (local.tee 0 (f64.mul (local.get 0) (local.get 1))) (local.get 0))))"#,
+    );
+    let fused = |i: usize, f: fn(&Op) -> bool| ops(&m, i).iter().filter(|op| f(op)).count();
+    assert_eq!(fused(0, |op| matches!(op, Op::F64MulAdd { .. })), 1);
+    assert_eq!(fused(1, |op| matches!(op, Op::F64SubSubR { .. })), 1);
+    assert_eq!(fused(2, |op| matches!(op, Op::F64MulMulR { .. })), 1);
+    assert_eq!(fused(3, |op| matches!(op, Op::F64AddSub { .. })), 1);
+    assert_eq!(fused(4, |op| matches!(op, Op::F64MulAdd { .. })), 0);
+    let f = |x: f64| Value::F64(x.to_bits());
+    let run = |name: &str, a: f64, b: f64, c: f64| call(&m, name, &[f(a), f(b), f(c)]).unwrap();
+    // (1 + 2^-30)(1 - 2^-30) = 1 - 2^-60 rounds to 1: the sum is 0, where a fused
+    // multiply-add would give -2^-60.
+    let e = 2f64.powi(-30);
+    assert_eq!(run("mul_add", 1.0 + e, 1.0 - e, -1.0), [f(0.0)]);
+    assert_eq!(run("sub_r", 5.0, 3.0, 10.0), [f(8.0)]);
+    assert_eq!(run("mul_mul_r", 1.5, 4.0, -2.0), [f(-12.0)]);
+    // 2^53 + 1 rounds to 2^53 before the subtraction.
+    let big = 2f64.powi(53);
+    assert_eq!(run("add_sub", big, 1.0, big), [f(0.0)]);
+    assert_eq!(run("teed", 3.0, 4.0, 0.0), [f(24.0)]);
+}
