@@ -63,6 +63,8 @@ macro_rules! ops {
         bin { $($bin:ident),* $(,)? }
         bin_imm { $($binimm:ident),* $(,)? }
         bin2 { $($bin2:ident),* $(,)? }
+        bin_imm2 { $($binimm2:ident),* $(,)? }
+        imm_imm { $($immimm:ident),* $(,)? }
         br_cmp { $($brcmp:ident),* $(,)? }
         br_cmp_imm { $($brcmpimm:ident),* $(,)? }
         br_cond { $($brcond:ident),* $(,)? }
@@ -98,6 +100,8 @@ macro_rules! ops {
             $($bin { d: Slot, a: Slot, b: Slot },)*
             $($binimm { d: Slot, a: Slot, imm: i32 },)*
             $($bin2 { d: Slot, a: Slot, b: Slot, c: Slot },)*
+            $($binimm2 { d: Slot, a: Slot, b: Slot, imm: i32 },)*
+            $($immimm { d: Slot, a: Slot, imm: i32, k: i16 },)*
             $($brcmp { a: Slot, b: Slot, cost: u16, offset: i32 },)*
             $($brcmpimm { a: Slot, imm: i16, cost: u16, offset: i32 },)*
             $($brcond { c: Slot, cost: u16, offset: i32 },)*
@@ -122,6 +126,8 @@ macro_rules! ops {
                     $(Op::$bin2 { d, a, b, c } => {
                         f(d.into()); f(a.into()); f(b.into()); f(c.into());
                     })*
+                    $(Op::$binimm2 { d, a, b, .. } => { f(d.into()); f(a.into()); f(b.into()); })*
+                    $(Op::$immimm { d, a, .. } => { f(d.into()); f(a.into()); })*
                     $(Op::$brcmp { a, b, .. } => { f(a.into()); f(b.into()); })*
                     $(Op::$brcmpimm { a, .. } => f(a.into()),)*
                     $(Op::$brcond { c, .. } => f(c.into()),)*
@@ -241,7 +247,12 @@ ops! {
     }
     bin2 {
         F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
+        I32MulAdd, I32XorXor, I32AddAdd,
     }
+    bin_imm2 {
+        I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm,
+    }
+    imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm }
     br_cmp {
         BrI32Eq, BrI32Ne, BrI32LtS, BrI32LtU, BrI32GtS, BrI32GtU, BrI32LeS, BrI32LeU,
         BrI32GeS, BrI32GeU,
@@ -302,6 +313,29 @@ impl Op {
             | Op::TableCopy { .. }
             | Op::TableInit { .. } => 8,
             Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
+            // Two integer operations.
+            Op::I32ShlImmXor { .. }
+            | Op::I32ShlImmAdd { .. }
+            | Op::I32ShlImmOr { .. }
+            | Op::I32ShrUImmXor { .. }
+            | Op::I32ShrUImmAdd { .. }
+            | Op::I32ShrUImmOr { .. }
+            | Op::I32AndImmXor { .. }
+            | Op::I32AndImmAdd { .. }
+            | Op::I32AndImmOr { .. }
+            | Op::I32XorAndImm { .. }
+            | Op::I32XorMulImm { .. }
+            | Op::I32XorShrUImm { .. }
+            | Op::I32XorShlImm { .. }
+            | Op::I32AddAndImm { .. }
+            | Op::I32AddShlImm { .. }
+            | Op::I32AndImmShlImm { .. }
+            | Op::I32ShrUImmAndImm { .. }
+            | Op::I32AddImmAndImm { .. }
+            | Op::I32MulImmShrUImm { .. }
+            | Op::I32MulAdd { .. }
+            | Op::I32XorXor { .. }
+            | Op::I32AddAdd { .. } => 2,
             // Two of the 3-unit float operations.
             Op::F64AddAdd { .. }
             | Op::F64AddAddR { .. }

@@ -1401,32 +1401,44 @@ impl<'a> Translator<'a> {
         let imm_op = imm_op.filter(|&(_, _, imm, _)| {
             !(cmp && i16::try_from(imm).is_err() && (pooled(a) || pooled(b)))
         });
+        let emitted = self.ops.len();
         if let Some((x, pos, imm, Some(make))) = imm_op {
             let s = self.operand_slot(x, pos)?;
             let d = self.push_temp()?;
-            self.emit(make(d, s, imm))?;
-            return Ok(());
+            let op = make(d, s, imm);
+            let reads = [(x == Operand::Temp).then_some((s, false))];
+            return self.emit_fused(op, emitted, reads);
         }
-        let emitted = self.ops.len();
         let sa = self.operand_slot(a, h)?;
         let sb = self.operand_slot(b, h + 1)?;
         let d = self.push_temp()?;
         let op = form.plain()(d, sa, sb);
-        // An f64 `+`, `-` or `*` of the one just computed: one instruction for both, if
-        // nothing was emitted between them (then nothing has changed the first one's operands
-        // either). Its result is a temporary, read only here.
+        let reads = [
+            (a == Operand::Temp).then_some((sa, false)),
+            (b == Operand::Temp).then_some((sb, true)),
+        ];
+        self.emit_fused(op, emitted, reads)
+    }
+
+    /// Emits `op`, or fuses it with the last instruction if that is an operation `op` reads
+    /// the result of (see `fuse_f64` and `fuse_int`): `reads` are the temporaries `op`
+    /// reads, each with whether it is its right operand. Only if nothing was emitted since
+    /// `emitted` (a constant operand written into its temporary): then nothing has changed
+    /// the first instruction's operands either. The temporary is read only by `op`: it leaves
+    /// the operand stack with it.
+    fn emit_fused<const N: usize>(
+        &mut self,
+        op: Op,
+        emitted: usize,
+        reads: [Option<(Slot, bool)>; N],
+    ) -> Result<(), Error> {
         if self.ops.len() == emitted {
             if let Some(last) = self.fusable() {
                 let first = self.ops.get(last).copied();
                 let fused = first.and_then(|first| {
                     let t = result_slot(&first)?;
-                    if a == Operand::Temp && sa == t {
-                        fuse_f64(first, op, false)
-                    } else if b == Operand::Temp && sb == t {
-                        fuse_f64(first, op, true)
-                    } else {
-                        None
-                    }
+                    let (_, rev) = reads.iter().flatten().find(|&&(s, _)| s == t)?;
+                    fuse_f64(first, op, *rev).or_else(|| fuse_int(first, op, t))
                 });
                 if let Some(fused) = fused {
                     return self.replace_last(last, fused);
@@ -2257,6 +2269,7 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I32Load8SX, I32Load8UX, I32Load16SX, I32Load16UX, I64Load8SX, I64Load16SX, I64Load32SX,
         I64Load32UX, I32LoadAbs, I64LoadAbs,
         F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
+        I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm, I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm, I32MulAdd, I32XorXor, I32AddAdd,
         Const32, Const64, Select, Select64, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
         MemorySize,
     )
@@ -2401,6 +2414,142 @@ fn branch_cost(op: &mut Op) -> Option<&mut u16> {
         BrI64GeSImm,
         BrI64GeUImm
     )
+}
+
+/// The fused form of i32 `second` reading `t`, the result of i32 `first`, once (see [`Op`]).
+/// The second operations that take two slots are commutative: `t` may be either.
+fn fuse_int(first: Op, second: Op, t: Slot) -> Option<Op> {
+    // The operand of `second` that is not `t`.
+    let other = |x: Slot, y: Slot| match (x == t, y == t) {
+        (true, false) => Some(y),
+        (false, true) => Some(x),
+        _ => None,
+    };
+    match (first, second) {
+        (Op::I32ShlImm { a, imm, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32ShlImmXor {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShlImm { a, imm, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32ShlImmAdd {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShlImm { a, imm, .. }, Op::I32Or { d, a: x, b: y }) => Some(Op::I32ShlImmOr {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShrUImm { a, imm, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32ShrUImmXor {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShrUImm { a, imm, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32ShrUImmAdd {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShrUImm { a, imm, .. }, Op::I32Or { d, a: x, b: y }) => Some(Op::I32ShrUImmOr {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32AndImm { a, imm, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32AndImmXor {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32AndImm { a, imm, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32AndImmAdd {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32AndImm { a, imm, .. }, Op::I32Or { d, a: x, b: y }) => Some(Op::I32AndImmOr {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32Xor { a, b, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32XorAndImm { d, a, b, imm })
+        }
+        (Op::I32Xor { a, b, .. }, Op::I32MulImm { d, imm, .. }) => {
+            Some(Op::I32XorMulImm { d, a, b, imm })
+        }
+        (Op::I32Xor { a, b, .. }, Op::I32ShrUImm { d, imm, .. }) => {
+            Some(Op::I32XorShrUImm { d, a, b, imm })
+        }
+        (Op::I32Xor { a, b, .. }, Op::I32ShlImm { d, imm, .. }) => {
+            Some(Op::I32XorShlImm { d, a, b, imm })
+        }
+        (Op::I32Add { a, b, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32AddAndImm { d, a, b, imm })
+        }
+        (Op::I32Add { a, b, .. }, Op::I32ShlImm { d, imm, .. }) => {
+            Some(Op::I32AddShlImm { d, a, b, imm })
+        }
+        (Op::I32AndImm { a, imm, .. }, Op::I32ShlImm { d, imm: k, .. }) => {
+            Some(Op::I32AndImmShlImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
+            })
+        }
+        (Op::I32ShrUImm { a, imm: k, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32ShrUImmAndImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
+            })
+        }
+        (Op::I32AddImm { a, imm: k, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32AddImmAndImm {
+                d,
+                a,
+                imm,
+                k: i16::try_from(k).ok()?,
+            })
+        }
+        (Op::I32MulImm { a, imm, .. }, Op::I32ShrUImm { d, imm: k, .. }) => {
+            Some(Op::I32MulImmShrUImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
+            })
+        }
+        (Op::I32Mul { a, b, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32MulAdd {
+            d,
+            a,
+            b,
+            c: other(x, y)?,
+        }),
+        (Op::I32Xor { a, b, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32XorXor {
+            d,
+            a,
+            b,
+            c: other(x, y)?,
+        }),
+        (Op::I32Add { a, b, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32AddAdd {
+            d,
+            a,
+            b,
+            c: other(x, y)?,
+        }),
+        _ => None,
+    }
 }
 
 /// The fused form of f64 `second` reading the result of f64 `first` on its right (`rev`) or

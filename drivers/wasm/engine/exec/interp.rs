@@ -1586,6 +1586,94 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::I32RotrImm { d, a, imm } => {
                     w!(d, w32((r!(a) as u32).rotate_right(imm as u32 % 32)))
                 }
+                Op::I32ShlImmXor { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32ShlImmAdd { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32ShlImmOr { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                    w!(d, w32(t | (r!(c) as u32)))
+                }
+                Op::I32ShrUImmXor { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32ShrUImmAdd { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32ShrUImmOr { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                    w!(d, w32(t | (r!(c) as u32)))
+                }
+                Op::I32AndImmXor { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32AndImmAdd { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32AndImmOr { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t | (r!(c) as u32)))
+                }
+                Op::I32XorAndImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32XorMulImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t.wrapping_mul(imm as u32)))
+                }
+                Op::I32XorShrUImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t.wrapping_shr(imm as u32)))
+                }
+                Op::I32XorShlImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t.wrapping_shl(imm as u32)))
+                }
+                Op::I32AddAndImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32AddShlImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
+                    w!(d, w32(t.wrapping_shl(imm as u32)))
+                }
+                Op::I32AndImmShlImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t.wrapping_shl(k as i32 as u32)))
+                }
+                Op::I32ShrUImmAndImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_shr(k as i32 as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32AddImmAndImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_add(k as i32 as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32MulImmShrUImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_mul(imm as u32);
+                    w!(d, w32(t.wrapping_shr(k as i32 as u32)))
+                }
+                Op::I32MulAdd { d, a, b: x, c } => {
+                    let t = (r!(a) as u32).wrapping_mul(r!(x) as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32XorXor { d, a, b: x, c } => {
+                    let t = (r!(a) as u32) ^ (r!(x) as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32AddAdd { d, a, b: x, c } => {
+                    let t = (r!(a) as u32).wrapping_add(r!(x) as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
                 Op::I64Clz { d, s } => w!(d, u64::from(r!(s).leading_zeros())),
                 Op::I64Ctz { d, s } => w!(d, u64::from(r!(s).trailing_zeros())),
                 Op::I64Popcnt { d, s } => w!(d, u64::from(r!(s).count_ones())),

@@ -318,3 +318,121 @@ fn f64_pairs_fuse_and_round_twice() {
     assert_eq!(run("add_sub", big, 1.0, big), [f(0.0)]);
     assert_eq!(run("teed", 3.0, 4.0, 0.0), [f(24.0)]);
 }
+
+/// Pairs of i32 operations where the second reads the first's result are one instruction
+/// (shift-and-xor, mask-and-shift, multiply-add, ...). Each pair computes what it computes
+/// unfused (the intermediate kept in a local by `local.tee`), over edge-case operands:
+/// shift counts beyond 31, wrap-around, either operand order.
+#[test]
+fn i32_pairs_fuse() {
+    let ops2 = ["xor", "add", "or"];
+    let mut exprs: Vec<(String, usize)> = Vec::new();
+    let x = |op: &str, a: &str, b: &str| format!("(i32.{op} {a} {b})");
+    for k in ["0", "1", "13", "31", "32", "33", "-1", "255", "65535", "-2"] {
+        let k = format!("(i32.const {k})");
+        for p in ["shl", "shr_u", "and"] {
+            for s in ops2 {
+                // (a P k) S b, and b S (a P k).
+                exprs.push((x(s, &x(p, "FIRST", &k), "(local.get 1)"), 1));
+                exprs.push((x(s, "(local.get 1)", &x(p, "FIRST", &k)), 1));
+            }
+        }
+        for (p, s) in [
+            ("xor", "and"),
+            ("xor", "mul"),
+            ("xor", "shr_u"),
+            ("xor", "shl"),
+            ("add", "and"),
+            ("add", "shl"),
+        ] {
+            // (a P b) S k.
+            let first = x(p, "(local.get 0)", "(local.get 1)");
+            exprs.push((x(s, &first.replace("(local.get 0)", "FIRST0"), &k), 1));
+        }
+        for (p, s, k2) in [
+            ("and", "shl", "(i32.const 3)"),
+            ("shr_u", "and", "(i32.const 255)"),
+            ("add", "and", "(i32.const 65535)"),
+            ("mul", "shr_u", "(i32.const 15)"),
+            ("mul", "shr_u", "(i32.const 47)"),
+        ] {
+            // (a P k) S k2.
+            exprs.push((x(s, &x(p, "FIRST", &k), k2), 1));
+        }
+    }
+    for (p, s) in [("mul", "add"), ("xor", "xor"), ("add", "add")] {
+        let first = x(p, "FIRST0", "(local.get 1)");
+        exprs.push((x(s, &first, "(local.get 2)"), 1));
+        exprs.push((x(s, "(local.get 2)", &first), 1));
+    }
+    let mut funcs = String::new();
+    for (i, (e, _)) in exprs.iter().enumerate() {
+        // The first operation's operand, a local; unfused: its result teed into local 3.
+        let fused = e
+            .replace("FIRST0", "(local.get 0)")
+            .replace("FIRST", "(local.get 0)");
+        let plain = tee_first(e);
+        funcs.push_str(&format!(
+            "(func (export \"f{i}\") (param i32 i32 i32) (result i32) (local i32) {fused})\n\
+             (func (export \"g{i}\") (param i32 i32 i32) (result i32) (local i32) {plain})\n"
+        ));
+    }
+    let m = module(&format!("(module {funcs})"));
+    let inputs = [
+        0,
+        1,
+        -1,
+        7,
+        0x1234_5678,
+        i32::MIN,
+        i32::MAX,
+        0x8000,
+        -0x10000,
+    ];
+    let mut fused_count = 0;
+    for (i, (e, _)) in exprs.iter().enumerate() {
+        if ops(&m, 2 * i).len() < ops(&m, 2 * i + 1).len() {
+            fused_count += 1;
+        }
+        for &a in &inputs {
+            for &b in &inputs[..5] {
+                let args = [Value::I32(a), Value::I32(b), Value::I32(b ^ 0x55)];
+                let f = call(&m, &format!("f{i}"), &args).unwrap();
+                let g = call(&m, &format!("g{i}"), &args).unwrap();
+                assert_eq!(f, g, "{e} on {a}, {b}");
+            }
+        }
+    }
+    // All but `(a + 65535) & 65535`: an add beyond 16 bits stays two instructions.
+    assert_eq!(fused_count, exprs.len() - 1);
+}
+
+/// `e` with the first operation's result (the innermost `(i32.OP FIRST..)`) teed into local 3,
+/// which keeps the two operations apart.
+fn tee_first(e: &str) -> String {
+    let marker = if e.contains("FIRST0") {
+        "FIRST0"
+    } else {
+        "FIRST"
+    };
+    let at = e.find(marker).unwrap();
+    let start = e[..at].rfind("(i32.").unwrap();
+    // The matching parenthesis of the first operation.
+    let mut depth = 0;
+    let mut end = start;
+    for (j, ch) in e[start..].char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = start + j + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let inner = e[start..end].replace(marker, "(local.get 0)");
+    format!("{}(local.tee 3 {inner}){}", &e[..start], &e[end..])
+}
