@@ -130,8 +130,13 @@ struct Patch {
 
 #[derive(Clone, Copy, Debug)]
 struct Region {
-    /// The `Fuel` instruction that starts it, `NONE` for the function's first region.
+    /// The `Fuel` instruction that starts it, `NONE` for the function's first region and for
+    /// a loop paid by the region before it (`payer`).
     anchor: u32,
+    /// Its first instruction.
+    start: u32,
+    /// The region whose entry pays for this one too, or `NONE` (see `new_loop_region`).
+    payer: u32,
     weight: u32,
     closed: bool,
     /// First branch whose cost is this region's weight (index into `cost_links`), or `NONE`.
@@ -497,6 +502,8 @@ impl<'a> Translator<'a> {
             &mut t.regions,
             Region {
                 anchor: NONE,
+                start: 0,
+                payer: NONE,
                 weight: 0,
                 closed: false,
                 cost_head: NONE,
@@ -600,6 +607,58 @@ impl<'a> Translator<'a> {
             &mut self.regions,
             Region {
                 anchor,
+                start: anchor,
+                payer: NONE,
+                weight: 0,
+                closed: false,
+                cost_head: NONE,
+            },
+        )?;
+        self.region = self.regions.len() as u32 - 1;
+        self.fuse_floor = self.ops.len();
+        Ok(())
+    }
+
+    /// Starts the region of a loop header. If the running region is straight-line code
+    /// that falls into the loop (no branch, return or `br_table` in it, and not itself paid
+    /// by another), the loop's first region needs no `Fuel` instruction: whatever enters the
+    /// running region enters the loop exactly once, so the running region pays for both
+    /// (it stays open until the loop's region closes, see `close_region`). The loop's
+    /// back-edges still pay for the loop's region alone. This saves an instruction on every
+    /// entry into an inner loop.
+    fn new_loop_region(&mut self) -> Result<(), Error> {
+        let id = self.region;
+        let current = *self
+            .regions
+            .get(id as usize)
+            .ok_or_else(|| internal("region"))?;
+        let start = current.start as usize;
+        let straight = current.payer == NONE
+            && self.ops.get(start..).is_some_and(|ops| {
+                ops.iter().all(|op| {
+                    let mut op = *op;
+                    branch_offset(&mut op).is_none()
+                        && !matches!(
+                            op,
+                            Op::BrTable { .. }
+                                | Op::Return0
+                                | Op::Return1 { .. }
+                                | Op::ReturnImm32 { .. }
+                                | Op::ReturnN { .. }
+                                | Op::Unreachable
+                        )
+                })
+            });
+        if !straight {
+            return self.new_region();
+        }
+        let start = self.pc();
+        try_push(
+            &mut self.regions,
+            Region {
+                anchor: NONE,
+                start,
+                payer: id,
                 weight: 0,
                 closed: false,
                 cost_head: NONE,
@@ -611,6 +670,26 @@ impl<'a> Translator<'a> {
     }
 
     fn close_region(&mut self, id: u32) -> Result<(), Error> {
+        let region = *self
+            .regions
+            .get(id as usize)
+            .ok_or_else(|| internal("region"))?;
+        if region.payer != NONE {
+            // The region before the loop pays for it on entry: it closes now, with both
+            // weights (it has no payer of its own).
+            let payer = self
+                .regions
+                .get_mut(region.payer as usize)
+                .ok_or_else(|| internal("region"))?;
+            payer.weight = payer.weight.saturating_add(region.weight);
+            self.close_one(region.payer)?;
+        }
+        self.close_one(id)
+    }
+
+    /// Writes region `id`'s weight into its `Fuel` instruction and the branches that pay
+    /// for it.
+    fn close_one(&mut self, id: u32) -> Result<(), Error> {
         let region = *self
             .regions
             .get(id as usize)
@@ -1018,7 +1097,7 @@ impl<'a> Translator<'a> {
             }
             Operator::Loop { blockty } => {
                 let frame = self.open(Kind::Loop, blockty)?;
-                self.new_region()?;
+                self.new_loop_region()?;
                 self.bind_loop(frame.label)?;
                 try_push(&mut self.ctrl, frame)?;
             }
