@@ -176,6 +176,8 @@ ops! {
         CallIndirect { base: Slot, index: Slot, ty: u32 },
         /// Call through the table in the next [`Op::Aux`] (`a`).
         CallIndirectTable { base: Slot, index: Slot, ty: u32 },
+        /// `d1 = s1`, then `d2 = s2`: two copies in a row.
+        Copy2 { d1: Slot, s1: Slot, d2: Slot, s2: Slot },
         /// `d = v`.
         Const32 { d: Slot, v: u32 },
         /// `d = lo | hi << 32`.
@@ -313,8 +315,9 @@ impl Op {
             | Op::TableCopy { .. }
             | Op::TableInit { .. } => 8,
             Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
-            // Two integer operations.
-            Op::I32ShlImmXor { .. }
+            // Two integer operations or copies.
+            Op::Copy2 { .. }
+            | Op::I32ShlImmXor { .. }
             | Op::I32ShlImmAdd { .. }
             | Op::I32ShlImmOr { .. }
             | Op::I32ShrUImmXor { .. }

@@ -331,6 +331,12 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
                     }
                 }
                 Op::Const32 { d, .. } | Op::Const64 { d, .. } => check(d.into()),
+                Op::Copy2 { d1, s1, d2, s2 } => {
+                    check(d1.into());
+                    check(s1.into());
+                    check(d2.into());
+                    check(s2.into());
+                }
                 Op::Select { d, c, a, b } | Op::Select64 { d, c, a, b } => {
                     check(d.into());
                     check(c.into());
@@ -887,6 +893,24 @@ impl<'a> Translator<'a> {
         Ok(operand)
     }
 
+    /// Copies slot `s` to slot `d`; two copies in a row (the arguments of a call, the values
+    /// of a branch, swaps) are one instruction.
+    fn emit_copy(&mut self, d: Slot, s: Slot) -> Result<(), Error> {
+        if let Some(last) = self.fusable() {
+            if let Some(&Op::Copy { d: d1, s: s1 }) = self.ops.get(last) {
+                let fused = Op::Copy2 {
+                    d1,
+                    s1,
+                    d2: d,
+                    s2: s,
+                };
+                return self.replace_last(last, fused);
+            }
+        }
+        self.emit(Op::Copy { d, s })?;
+        Ok(())
+    }
+
     /// Writes a constant to a slot.
     fn emit_const(&mut self, d: Slot, v: u64) -> Result<(), Error> {
         if v <= u64::from(u32::MAX) {
@@ -911,7 +935,7 @@ impl<'a> Translator<'a> {
         match operand {
             Operand::Temp => return Ok(()),
             Operand::Local(i) => {
-                self.emit(Op::Copy { d, s: i as Slot })?;
+                self.emit_copy(d, i as Slot)?;
                 if let Some(refs) = self.local_refs.get_mut(i as usize) {
                     *refs = refs.saturating_sub(1);
                 }
@@ -1717,13 +1741,10 @@ impl<'a> Translator<'a> {
                 match top {
                     Operand::Temp => {
                         let s = self.temp(h)?;
-                        self.emit(Op::Copy { d: xs, s })?;
+                        self.emit_copy(xs, s)?;
                     }
                     Operand::Local(y) => {
-                        self.emit(Op::Copy {
-                            d: xs,
-                            s: y as Slot,
-                        })?;
+                        self.emit_copy(xs, y as Slot)?;
                     }
                     Operand::Const(v) => self.emit_const(xs, v)?,
                 }
@@ -1763,10 +1784,10 @@ impl<'a> Translator<'a> {
             match operand {
                 Operand::Temp => {
                     let s = self.temp(src + i)?;
-                    self.emit(Op::Copy { d, s })?;
+                    self.emit_copy(d, s)?;
                 }
                 Operand::Local(y) => {
-                    self.emit(Op::Copy { d, s: y as Slot })?;
+                    self.emit_copy(d, y as Slot)?;
                 }
                 Operand::Const(v) => self.emit_const(d, v)?,
             }

@@ -1269,6 +1269,10 @@ fn execute<T: 'static, M: ModuleRef>(
                 }
 
                 Op::Copy { d, s } => w!(d, r!(s)),
+                Op::Copy2 { d1, s1, d2, s2 } => {
+                    w!(d1, r!(s1));
+                    w!(d2, r!(s2));
+                }
                 Op::Const32 { d, v } => w!(d, u64::from(v)),
                 Op::Const64 { d, lo, hi } => w!(d, u64::from(lo) | u64::from(hi) << 32),
                 Op::Select { d, c, a, b } => {

@@ -436,3 +436,31 @@ fn tee_first(e: &str) -> String {
     let inner = e[start..end].replace(marker, "(local.get 0)");
     format!("{}(local.tee 3 {inner}){}", &e[..start], &e[end..])
 }
+
+/// Two copies in a row are one instruction, which makes them one after the other: the
+/// second sees what the first wrote.
+#[test]
+fn copies_in_a_row_fuse() {
+    let m = module(
+        r#"(module
+            (func (export "swap") (param i32 i32) (result i32) (local i32)
+                (local.set 2 (local.get 0))
+                (local.set 0 (local.get 1))
+                (local.set 1 (local.get 2))
+                (i32.add (i32.mul (local.get 0) (i32.const 10)) (local.get 1)))
+            (func (export "chain") (param i32 i32) (result i32) (local i32)
+                (local.set 2 (local.get 0))
+                (local.set 1 (local.get 2))
+                (local.get 1)))"#,
+    );
+    for i in 0..2 {
+        assert!(
+            ops(&m, i).iter().any(|op| matches!(op, Op::Copy2 { .. })),
+            "{:?}",
+            ops(&m, i)
+        );
+    }
+    let i = |v: i32| Value::I32(v);
+    assert_eq!(call(&m, "swap", &[i(1), i(2)]).unwrap(), [i(21)]);
+    assert_eq!(call(&m, "chain", &[i(7), i(3)]).unwrap(), [i(7)]);
+}
