@@ -1700,10 +1700,62 @@ impl<'a> Translator<'a> {
                 return self.fuse_indexed(last, make(0, x as Slot, offset), a, b);
             }
         }
+        // A value the last instruction computed, at an address the one before computed by
+        // adding a constant: the add fuses into the access, which follows the value.
+        if v == Operand::Temp && offset == 0 {
+            if let Some((at, a, k)) = self.add_imm_below_value(h)? {
+                self.pop()?;
+                let access =
+                    wrapped(make(a, self.temp(h)?, k)).ok_or_else(|| internal("wrapped access"))?;
+                let value_op = *self.ops.get(at + 1).ok_or_else(|| internal("value"))?;
+                let value_offset = *self.offsets.get(at + 1).ok_or_else(|| internal("value"))?;
+                // The value's instruction moves up, in place of the add: it neither reads the
+                // add's result (a temporary below its operands) nor writes the add's operand
+                // (it writes only its own result, a temporary above). The two weigh what the
+                // add and the access did.
+                if let (Some(o), Some(off)) = (self.ops.get_mut(at), self.offsets.get_mut(at)) {
+                    *o = value_op;
+                    *off = value_offset;
+                }
+                if let (Some(o), Some(off)) =
+                    (self.ops.get_mut(at + 1), self.offsets.get_mut(at + 1))
+                {
+                    *o = access;
+                    *off = self.offset;
+                }
+                return Ok(());
+            }
+        }
         let sv = self.operand_slot(v, h)?;
         let addr = self.pop_slot()?;
         self.emit(make(addr, sv, offset))?;
         Ok(())
+    }
+
+    /// For a store whose value (just popped from position `h`) is a temporary that the last
+    /// instruction wrote, and whose address (now on top) is a temporary the instruction
+    /// before it wrote with an `i32.add` of a constant: the add's index, operand and
+    /// constant. Both must be after the last label.
+    fn add_imm_below_value(&self, h: u32) -> Result<Option<(usize, Slot, u32)>, Error> {
+        let Some(last) = self.fusable() else {
+            return Ok(None);
+        };
+        let Some(at) = last.checked_sub(1).filter(|&at| at >= self.fuse_floor) else {
+            return Ok(None);
+        };
+        let (Some(value_op), Some(add)) = (self.ops.get(last), self.ops.get(at)) else {
+            return Ok(None);
+        };
+        if result_slot(value_op) != Some(self.temp(h)?)
+            || h == 0
+            || self.stack.last() != Some(&Operand::Temp)
+        {
+            return Ok(None);
+        }
+        match *add {
+            Op::I32AddImm { d, a, imm } if d == self.temp(h - 1)? => Ok(Some((at, a, imm as u32))),
+            _ => Ok(None),
+        }
     }
 
     /// Pops `n` operands of a bulk operation into consecutive temporaries; returns the first.

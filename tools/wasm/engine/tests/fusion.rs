@@ -464,3 +464,50 @@ fn copies_in_a_row_fuse() {
     assert_eq!(call(&m, "swap", &[i(1), i(2)]).unwrap(), [i(21)]);
     assert_eq!(call(&m, "chain", &[i(7), i(3)]).unwrap(), [i(7)]);
 }
+
+/// A store of a computed value at `address + constant`: the add fuses into the store even
+/// though the value's instruction came after it; the address still wraps like the add, and
+/// traps are reported where the value's instruction and the store are.
+#[test]
+fn add_constant_fuses_into_store_of_computed_value() {
+    let m = module(
+        r#"(module (memory 1)
+            (func (export "st") (param i32 i32) (result i32)
+                (i32.store (i32.add (local.get 0) (i32.const 8))
+                    (i32.div_s (local.get 1) (i32.const 2)))
+                (i32.load (i32.and (i32.add (local.get 0) (i32.const 8)) (i32.const 0xffff))))
+            (func (export "st_trap") (param i32 i32)
+                (i32.store16 (i32.add (local.get 0) (i32.const 8))
+                    (i32.div_s (local.get 1) (local.get 1)))))"#,
+    );
+    for f in 0..2 {
+        let code = ops(&m, f);
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::I32StoreW { .. } | Op::I32Store16W { .. })),
+            "{code:?}"
+        );
+        assert!(
+            !code.iter().any(|op| matches!(op, Op::I32AddImm { .. })),
+            "{code:?}"
+        );
+    }
+    let i = |v: i32| Value::I32(v);
+    assert_eq!(call(&m, "st", &[i(4), i(-10)]).unwrap(), [i(-5)]);
+    // -4 + 8 wraps to 4.
+    assert_eq!(call(&m, "st", &[i(-4), i(100)]).unwrap(), [i(50)]);
+    let (kind, offset) = trap(call(&m, "st", &[i(65532), i(2)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    let at = |f: usize, pred: fn(&Op) -> bool| {
+        let i = ops(&m, f).iter().position(pred).unwrap();
+        Some(m.translated()[f].offsets[i])
+    };
+    assert_eq!(offset, at(0, |op| matches!(op, Op::I32StoreW { .. })));
+    // The value traps first, at the division.
+    let (kind, offset) = trap(call(&m, "st_trap", &[i(65535), i(0)]));
+    assert_eq!(kind, TrapKind::IntegerDivideByZero);
+    assert_eq!(offset, at(1, |op| matches!(op, Op::I32DivS { .. })));
+    let (kind, offset) = trap(call(&m, "st_trap", &[i(65535), i(1)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    assert_eq!(offset, at(1, |op| matches!(op, Op::I32Store16W { .. })));
+}
