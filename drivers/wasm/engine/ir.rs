@@ -176,6 +176,11 @@ ops! {
         CallIndirect { base: Slot, index: Slot, ty: u32 },
         /// Call through the table in the next [`Op::Aux`] (`a`).
         CallIndirectTable { base: Slot, index: Slot, ty: u32 },
+        /// `p = p + k` (an i32, wrapping; `k` sign-extended), then `d = ` the i32 in memory 0
+        /// at `p + offset`: a pointer advanced and read through.
+        I32LoadAdv { d: Slot, p: Slot, k: i16, offset: u32 },
+        /// As [`Op::I32LoadAdv`], for an i64.
+        I64LoadAdv { d: Slot, p: Slot, k: i16, offset: u32 },
         /// `d1 = s1`, then `d2 = s2`: two copies in a row.
         Copy2 { d1: Slot, s1: Slot, d2: Slot, s2: Slot },
         /// `d = v`.
@@ -315,8 +320,10 @@ impl Op {
             | Op::TableCopy { .. }
             | Op::TableInit { .. } => 8,
             Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
-            // Two integer operations or copies.
+            // Two integer operations or copies, an add and a load.
             Op::Copy2 { .. }
+            | Op::I32LoadAdv { .. }
+            | Op::I64LoadAdv { .. }
             | Op::I32ShlImmXor { .. }
             | Op::I32ShlImmAdd { .. }
             | Op::I32ShlImmOr { .. }

@@ -331,6 +331,10 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
                     }
                 }
                 Op::Const32 { d, .. } | Op::Const64 { d, .. } => check(d.into()),
+                Op::I32LoadAdv { d, p, .. } | Op::I64LoadAdv { d, p, .. } => {
+                    check(d.into());
+                    check(p.into());
+                }
                 Op::Copy2 { d1, s1, d2, s2 } => {
                     check(d1.into());
                     check(s1.into());
@@ -1598,9 +1602,22 @@ impl<'a> Translator<'a> {
             let d = self.push_temp()?;
             return self.fuse_indexed(last, make(d, 0, offset), a, b);
         }
+        let top = self.stack.last().copied();
         let addr = self.pop_slot()?;
         let d = self.push_temp()?;
-        self.emit(make(d, addr, offset))?;
+        let access = make(d, addr, offset);
+        // A local just advanced by a constant (`p += k`), then read through: one instruction
+        // that advances it and loads.
+        if let (Some(Operand::Local(_)), Some(last)) = (top, self.fusable()) {
+            if let Some(&Op::I32AddImm { d: p, a, imm }) = self.ops.get(last) {
+                if p == addr && a == addr {
+                    if let (Ok(k), Some(fused)) = (i16::try_from(imm), advancing(access)) {
+                        return self.replace_last(last, fused(k));
+                    }
+                }
+            }
+        }
+        self.emit(access)?;
         Ok(())
     }
 
@@ -2371,6 +2388,22 @@ access_forms!(
     I32StoreImm => I32StoreImmW / I32StoreImmX, I64StoreImm => I64StoreImmW / I64StoreImmX,
     I32Store8Imm => I32Store8ImmW / I32Store8ImmX, I32Store16Imm => I32Store16ImmW / I32Store16ImmX
 );
+
+/// The form of a 32- or 64-bit load that first advances its address local by a constant.
+fn advancing(op: Op) -> Option<impl FnOnce(i16) -> Op> {
+    let (d, p, offset, wide) = match op {
+        Op::I32Load { d, addr, offset } => (d, addr, offset, false),
+        Op::I64Load { d, addr, offset } => (d, addr, offset, true),
+        _ => return None,
+    };
+    Some(move |k: i16| {
+        if wide {
+            Op::I64LoadAdv { d, p, k, offset }
+        } else {
+            Op::I32LoadAdv { d, p, k, offset }
+        }
+    })
+}
 
 /// The slot an instruction writes its single result to, if it has one.
 fn result_slot(op: &Op) -> Option<Slot> {

@@ -1411,6 +1411,16 @@ fn execute<T: 'static, M: ModuleRef>(
                         u64::from(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4)))
                     )
                 }
+                Op::I32LoadAdv { d, p, k, offset } => {
+                    let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
+                    w!(p, w32(a));
+                    w!(d, w32(u32::from_le_bytes(ld!(a, offset, 4))))
+                }
+                Op::I64LoadAdv { d, p, k, offset } => {
+                    let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
+                    w!(p, w32(a));
+                    w!(d, u64::from_le_bytes(ld!(a, offset, 8)))
+                }
                 Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
                 Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
                 Op::I32Store { addr, v, offset } => {

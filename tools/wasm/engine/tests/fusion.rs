@@ -511,3 +511,46 @@ fn add_constant_fuses_into_store_of_computed_value() {
     assert_eq!(kind, TrapKind::MemoryOutOfBounds);
     assert_eq!(offset, at(1, |op| matches!(op, Op::I32Store16W { .. })));
 }
+
+/// A local advanced by a constant and then read through is one instruction: the local
+/// takes its new value (wrapping like the add) and the load reads there; out of bounds, it
+/// traps where the load is.
+#[test]
+fn advancing_load_fuses() {
+    let m = module(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+            (func (export "sum") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.const 0))
+                (loop $l
+                    (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+                    (local.set 1 (i32.add (local.get 1) (i32.load offset=0 (local.get 0))))
+                    (br_if $l (i32.lt_u (local.get 0) (i32.const 12))))
+                (i32.add (i32.mul (local.get 1) (i32.const 100)) (local.get 0)))
+            (func (export "wide") (param i32) (result i64)
+                (local.set 0 (i32.add (local.get 0) (i32.const -8)))
+                (i64.load offset=4 (local.get 0))))"#,
+    );
+    assert!(ops(&m, 0)
+        .iter()
+        .any(|op| matches!(op, Op::I32LoadAdv { .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::I64LoadAdv { .. })));
+    let i = |v: i32| Value::I32(v);
+    // From -4: reads 1, 2, 3, 4 at 0, 4, 8, 12.
+    assert_eq!(call(&m, "sum", &[i(-4)]).unwrap(), [i(1012)]);
+    // 12 - 8 + 4 = 8: the bytes of 3 and 4.
+    assert_eq!(
+        call(&m, "wide", &[i(12)]).unwrap(),
+        [Value::I64(0x0000_0004_0000_0003)]
+    );
+    // 4 - 8 wraps to 2^32 - 4: out of bounds.
+    let (kind, offset) = trap(call(&m, "wide", &[i(4)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    let at = ops(&m, 1)
+        .iter()
+        .position(|op| matches!(op, Op::I64LoadAdv { .. }))
+        .unwrap();
+    assert_eq!(offset, Some(m.translated()[1].offsets[at]));
+}
