@@ -7,13 +7,14 @@
 //! a 16-bit index relative to the frame pointer. A frame is laid out as
 //!
 //! ```text
-//! fp -> [ parameters | declared locals | operand temporaries ... ]
-//!        0            num_params         num_locals (one per operand stack position)
+//! fp -> [ parameters | declared locals | constants | operand temporaries ... ]
+//!        0            num_params         num_locals  num_locals + consts.len() = t
 //! ```
 //!
 //! so `local.get` and constants cost nothing at run time: they become operands of the
-//! instructions that use them. Every value the wasm operand stack would hold at depth `p`
-//! lives in slot `num_locals + p`, so the results of a block, the arguments of a call and the
+//! instructions that use them (small constants as immediates, the constants of loops that
+//! cannot be immediates from slots written once on entry, see [`FuncCode::consts`]). Every
+//! value the wasm operand stack would hold at depth `p` lives in slot `t + p`, so the results of a block, the arguments of a call and the
 //! values a branch carries are already where they must be in the common case. A call's
 //! arguments are the caller's topmost temporaries, and the callee's frame starts there:
 //! frames overlap and nothing is copied.
@@ -61,6 +62,9 @@ macro_rules! ops {
         un { $($un:ident),* $(,)? }
         bin { $($bin:ident),* $(,)? }
         bin_imm { $($binimm:ident),* $(,)? }
+        bin2 { $($bin2:ident),* $(,)? }
+        bin_imm2 { $($binimm2:ident),* $(,)? }
+        imm_imm { $($immimm:ident),* $(,)? }
         br_cmp { $($brcmp:ident),* $(,)? }
         br_cmp_imm { $($brcmpimm:ident),* $(,)? }
         br_cond { $($brcond:ident),* $(,)? }
@@ -75,7 +79,9 @@ macro_rules! ops {
         /// One instruction of the internal form, 12 bytes.
         ///
         /// Operand shapes: unary `{ d, s }` is `d = f(s)`; binary `{ d, a, b }` is
-        /// `d = f(a, b)`; `...Imm { d, a, imm }` is `d = f(a, imm)` with the immediate
+        /// `d = f(a, b)`; two fused f64 operations `F64XY { d, a, b, c }` are
+        /// `d = (a X b) Y c` and `F64XYR` are `d = c Y (a X b)`, each rounded as two
+        /// instructions; `...Imm { d, a, imm }` is `d = f(a, imm)` with the immediate
         /// sign-extended for 64-bit operations (`...ImmLhs` is `d = f(imm, a)`);
         /// compare-and-branch `Br... { a, b, cost, offset }` branches by `offset`, paying
         /// `cost`, if `f(a, b)` (the `...Imm` ones compare with a sign-extended 16-bit `imm`);
@@ -93,6 +99,9 @@ macro_rules! ops {
             $($un { d: Slot, s: Slot },)*
             $($bin { d: Slot, a: Slot, b: Slot },)*
             $($binimm { d: Slot, a: Slot, imm: i32 },)*
+            $($bin2 { d: Slot, a: Slot, b: Slot, c: Slot },)*
+            $($binimm2 { d: Slot, a: Slot, b: Slot, imm: i32 },)*
+            $($immimm { d: Slot, a: Slot, imm: i32, k: i16 },)*
             $($brcmp { a: Slot, b: Slot, cost: u16, offset: i32 },)*
             $($brcmpimm { a: Slot, imm: i16, cost: u16, offset: i32 },)*
             $($brcond { c: Slot, cost: u16, offset: i32 },)*
@@ -114,6 +123,11 @@ macro_rules! ops {
                     $(Op::$un { d, s } => { f(d.into()); f(s.into()); })*
                     $(Op::$bin { d, a, b } => { f(d.into()); f(a.into()); f(b.into()); })*
                     $(Op::$binimm { d, a, .. } => { f(d.into()); f(a.into()); })*
+                    $(Op::$bin2 { d, a, b, c } => {
+                        f(d.into()); f(a.into()); f(b.into()); f(c.into());
+                    })*
+                    $(Op::$binimm2 { d, a, b, .. } => { f(d.into()); f(a.into()); f(b.into()); })*
+                    $(Op::$immimm { d, a, .. } => { f(d.into()); f(a.into()); })*
                     $(Op::$brcmp { a, b, .. } => { f(a.into()); f(b.into()); })*
                     $(Op::$brcmpimm { a, .. } => f(a.into()),)*
                     $(Op::$brcond { c, .. } => f(c.into()),)*
@@ -162,12 +176,22 @@ ops! {
         CallIndirect { base: Slot, index: Slot, ty: u32 },
         /// Call through the table in the next [`Op::Aux`] (`a`).
         CallIndirectTable { base: Slot, index: Slot, ty: u32 },
+        /// `p = p + k` (an i32, wrapping; `k` sign-extended), then `d = ` the i32 in memory 0
+        /// at `p + offset`: a pointer advanced and read through.
+        I32LoadAdv { d: Slot, p: Slot, k: i16, offset: u32 },
+        /// As [`Op::I32LoadAdv`], for an i64.
+        I64LoadAdv { d: Slot, p: Slot, k: i16, offset: u32 },
+        /// `d1 = s1`, then `d2 = s2`: two copies in a row.
+        Copy2 { d1: Slot, s1: Slot, d2: Slot, s2: Slot },
         /// `d = v`.
         Const32 { d: Slot, v: u32 },
         /// `d = lo | hi << 32`.
         Const64 { d: Slot, lo: u32, hi: u32 },
         /// `d = c != 0 ? a : b` (`c` is an i32).
         Select { d: Slot, c: Slot, a: Slot, b: Slot },
+        /// `d = c != 0 ? a : b` (`c` is an i64): an `i64.eqz` fused into the `select` it
+        /// feeds, with `a` and `b` swapped.
+        Select64 { d: Slot, c: Slot, a: Slot, b: Slot },
         GlobalGet { d: Slot, global: u32 },
         GlobalSet { s: Slot, global: u32 },
         TableGet { d: Slot, i: Slot, table: u32 },
@@ -228,6 +252,14 @@ ops! {
         I64AndImm, I64OrImm, I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm,
         I64RotrImm,
     }
+    bin2 {
+        F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
+        I32MulAdd, I32XorXor, I32AddAdd,
+    }
+    bin_imm2 {
+        I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm,
+    }
+    imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm }
     br_cmp {
         BrI32Eq, BrI32Ne, BrI32LtS, BrI32LtU, BrI32GtS, BrI32GtU, BrI32LeS, BrI32LeU,
         BrI32GeS, BrI32GeU,
@@ -288,6 +320,51 @@ impl Op {
             | Op::TableCopy { .. }
             | Op::TableInit { .. } => 8,
             Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
+            // Two integer operations or copies, an add and a load.
+            Op::Copy2 { .. }
+            | Op::I32LoadAdv { .. }
+            | Op::I64LoadAdv { .. }
+            | Op::I32ShlImmXor { .. }
+            | Op::I32ShlImmAdd { .. }
+            | Op::I32ShlImmOr { .. }
+            | Op::I32ShrUImmXor { .. }
+            | Op::I32ShrUImmAdd { .. }
+            | Op::I32ShrUImmOr { .. }
+            | Op::I32AndImmXor { .. }
+            | Op::I32AndImmAdd { .. }
+            | Op::I32AndImmOr { .. }
+            | Op::I32XorAndImm { .. }
+            | Op::I32XorMulImm { .. }
+            | Op::I32XorShrUImm { .. }
+            | Op::I32XorShlImm { .. }
+            | Op::I32AddAndImm { .. }
+            | Op::I32AddShlImm { .. }
+            | Op::I32AndImmShlImm { .. }
+            | Op::I32ShrUImmAndImm { .. }
+            | Op::I32AddImmAndImm { .. }
+            | Op::I32MulImmShrUImm { .. }
+            | Op::I32MulAdd { .. }
+            | Op::I32XorXor { .. }
+            | Op::I32AddAdd { .. } => 2,
+            // Two of the 3-unit float operations.
+            Op::F64AddAdd { .. }
+            | Op::F64AddAddR { .. }
+            | Op::F64AddSub { .. }
+            | Op::F64AddSubR { .. }
+            | Op::F64AddMul { .. }
+            | Op::F64AddMulR { .. }
+            | Op::F64SubAdd { .. }
+            | Op::F64SubAddR { .. }
+            | Op::F64SubSub { .. }
+            | Op::F64SubSubR { .. }
+            | Op::F64SubMul { .. }
+            | Op::F64SubMulR { .. }
+            | Op::F64MulAdd { .. }
+            | Op::F64MulAddR { .. }
+            | Op::F64MulSub { .. }
+            | Op::F64MulSubR { .. }
+            | Op::F64MulMul { .. }
+            | Op::F64MulMulR { .. } => 6,
             Op::F32Add { .. }
             | Op::F32Sub { .. }
             | Op::F32Mul { .. }
@@ -358,4 +435,7 @@ pub struct FuncCode {
     pub num_slots: u16,
     /// Fuel of the function's first region, paid by the call.
     pub entry_cost: u32,
+    /// Constants the code reads from slots `num_locals..num_locals + consts.len()`, written
+    /// there on entry (see [`crate::translate::MAX_FRAME_CONSTS`]).
+    pub consts: Vec<u64>,
 }

@@ -130,8 +130,13 @@ struct Patch {
 
 #[derive(Clone, Copy, Debug)]
 struct Region {
-    /// The `Fuel` instruction that starts it, `NONE` for the function's first region.
+    /// The `Fuel` instruction that starts it, `NONE` for the function's first region and for
+    /// a loop paid by the region before it (`payer`).
     anchor: u32,
+    /// Its first instruction.
+    start: u32,
+    /// The region whose entry pays for this one too, or `NONE` (see `new_loop_region`).
+    payer: u32,
     weight: u32,
     closed: bool,
     /// First branch whose cost is this region's weight (index into `cost_links`), or `NONE`.
@@ -162,11 +167,12 @@ pub(crate) fn translate_function(
             return Err(too_big());
         }
     }
-    let mut t = Translator::new(ctx, ty, num_locals)?;
+    let mut since_yield = 0u32;
+    let pool = loop_constants(body, &mut since_yield, yield_now)?;
+    let mut t = Translator::new(ctx, ty, num_locals, pool)?;
     let mut reader = body
         .get_operators_reader()
         .map_err(crate::module::parse_error)?;
-    let mut since_yield = 0u32;
     while !reader.eof() {
         let offset = reader.original_position();
         let op = reader.read().map_err(crate::module::parse_error)?;
@@ -190,6 +196,72 @@ pub(crate) fn translate_function(
     Ok(code)
 }
 
+/// The most constants a function keeps in its frame (see [`FuncCode::consts`]).
+pub const MAX_FRAME_CONSTS: usize = 32;
+
+/// The constants used inside the loops of `body` that an instruction may not be able to take
+/// as an immediate (floats, and integers beyond 16 bits), at most [`MAX_FRAME_CONSTS`] of them:
+/// they get slots of their own in the frame, written once on function entry, so that a loop
+/// does not rewrite them into a temporary on every iteration. Constants outside loops run
+/// once per call either way and stay instructions. A read error ends the scan; the
+/// translation that follows reports it.
+fn loop_constants(
+    body: &wasmparser::FunctionBody<'_>,
+    since_yield: &mut u32,
+    yield_now: &mut dyn FnMut() -> Result<(), Error>,
+) -> Result<Vec<u64>, Error> {
+    let mut pool: Vec<u64> = Vec::new();
+    let Ok(mut reader) = body.get_operators_reader() else {
+        return Ok(pool);
+    };
+    // Block nesting, and the depth of the outermost open loop.
+    let mut depth = 0u32;
+    let mut outer_loop: Option<u32> = None;
+    while !reader.eof() {
+        let Ok(op) = reader.read() else {
+            break;
+        };
+        *since_yield += 1;
+        if *since_yield >= YIELD_INTERVAL {
+            *since_yield = 0;
+            yield_now()?;
+        }
+        let v = match op {
+            Operator::Block { .. } | Operator::If { .. } => {
+                depth = depth.saturating_add(1);
+                continue;
+            }
+            Operator::Loop { .. } => {
+                depth = depth.saturating_add(1);
+                outer_loop.get_or_insert(depth);
+                continue;
+            }
+            Operator::End => {
+                if outer_loop == Some(depth) {
+                    outer_loop = None;
+                }
+                depth = depth.saturating_sub(1);
+                continue;
+            }
+            _ if outer_loop.is_none() => continue,
+            Operator::I32Const { value } if i16::try_from(value).is_err() => {
+                u64::from(value as u32)
+            }
+            Operator::I64Const { value } if i16::try_from(value).is_err() => value as u64,
+            Operator::F32Const { value } => u64::from(value.bits()),
+            Operator::F64Const { value } => value.bits(),
+            _ => continue,
+        };
+        if !pool.contains(&v) {
+            if pool.len() >= MAX_FRAME_CONSTS {
+                break;
+            }
+            try_push(&mut pool, v)?;
+        }
+    }
+    Ok(pool)
+}
+
 /// Checks what the interpreter relies on to access slots and fetch instructions without
 /// bounds checks (see `exec::interp`): every slot an instruction names is inside the frame,
 /// every branch lands on an instruction of the function, `br_table` entries and `Aux` words
@@ -202,6 +274,7 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
     if code.offsets.len() != n
         || code.num_params > code.num_locals
         || code.num_locals > code.num_slots
+        || usize::from(code.num_locals) + code.consts.len() > usize::from(code.num_slots)
         || code.num_results > code.num_slots.max(1)
     {
         return Err(bad("frame layout"));
@@ -258,7 +331,17 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
                     }
                 }
                 Op::Const32 { d, .. } | Op::Const64 { d, .. } => check(d.into()),
-                Op::Select { d, c, a, b } => {
+                Op::I32LoadAdv { d, p, .. } | Op::I64LoadAdv { d, p, .. } => {
+                    check(d.into());
+                    check(p.into());
+                }
+                Op::Copy2 { d1, s1, d2, s2 } => {
+                    check(d1.into());
+                    check(s1.into());
+                    check(d2.into());
+                    check(s2.into());
+                }
+                Op::Select { d, c, a, b } | Op::Select64 { d, c, a, b } => {
                     check(d.into());
                     check(c.into());
                     check(a.into());
@@ -361,6 +444,10 @@ struct Translator<'a> {
     ctrl: Vec<Ctrl>,
     /// Parameters and declared locals.
     num_locals: u32,
+    /// The constants in the frame, in the slots from `num_locals` on.
+    pool: Vec<u64>,
+    /// The first temporary's slot: after the locals and the constants.
+    temp_base: u32,
     num_params: u32,
     num_results: u32,
     /// How many `Operand::Local(i)` are on the stack, per local.
@@ -384,7 +471,16 @@ struct Translator<'a> {
 }
 
 impl<'a> Translator<'a> {
-    fn new(ctx: &'a ModuleContext<'a>, ty: &FuncType, num_locals: u32) -> Result<Self, Error> {
+    fn new(
+        ctx: &'a ModuleContext<'a>,
+        ty: &FuncType,
+        num_locals: u32,
+        pool: Vec<u64>,
+    ) -> Result<Self, Error> {
+        let temp_base = num_locals
+            .checked_add(pool.len() as u32)
+            .filter(|&n| n <= u32::from(Slot::MAX))
+            .ok_or_else(too_big)?;
         let mut local_refs = Vec::new();
         local_refs.try_reserve_exact(num_locals as usize)?;
         local_refs.resize(num_locals as usize, 0);
@@ -395,6 +491,8 @@ impl<'a> Translator<'a> {
             stack: Vec::new(),
             ctrl: Vec::new(),
             num_locals,
+            pool,
+            temp_base,
             num_params: ty.params().len() as u32,
             num_results: ty.results().len() as u32,
             local_refs,
@@ -414,6 +512,8 @@ impl<'a> Translator<'a> {
             &mut t.regions,
             Region {
                 anchor: NONE,
+                start: 0,
+                payer: NONE,
                 weight: 0,
                 closed: false,
                 cost_head: NONE,
@@ -443,7 +543,7 @@ impl<'a> Translator<'a> {
         let entry_cost = self.regions.first().map_or(0, |r| r.weight);
         // Results are returned in the first slots of the frame.
         let num_slots = self
-            .num_locals
+            .temp_base
             .checked_add(self.max_height)
             .map(|n| n.max(self.num_results))
             .filter(|&n| n <= u32::from(Slot::MAX))
@@ -457,6 +557,7 @@ impl<'a> Translator<'a> {
             num_results: self.num_results as u16,
             num_slots: num_slots as u16,
             entry_cost,
+            consts: self.pool,
         })
     }
 
@@ -516,6 +617,58 @@ impl<'a> Translator<'a> {
             &mut self.regions,
             Region {
                 anchor,
+                start: anchor,
+                payer: NONE,
+                weight: 0,
+                closed: false,
+                cost_head: NONE,
+            },
+        )?;
+        self.region = self.regions.len() as u32 - 1;
+        self.fuse_floor = self.ops.len();
+        Ok(())
+    }
+
+    /// Starts the region of a loop header. If the running region is straight-line code
+    /// that falls into the loop (no branch, return or `br_table` in it, and not itself paid
+    /// by another), the loop's first region needs no `Fuel` instruction: whatever enters the
+    /// running region enters the loop exactly once, so the running region pays for both
+    /// (it stays open until the loop's region closes, see `close_region`). The loop's
+    /// back-edges still pay for the loop's region alone. This saves an instruction on every
+    /// entry into an inner loop.
+    fn new_loop_region(&mut self) -> Result<(), Error> {
+        let id = self.region;
+        let current = *self
+            .regions
+            .get(id as usize)
+            .ok_or_else(|| internal("region"))?;
+        let start = current.start as usize;
+        let straight = current.payer == NONE
+            && self.ops.get(start..).is_some_and(|ops| {
+                ops.iter().all(|op| {
+                    let mut op = *op;
+                    branch_offset(&mut op).is_none()
+                        && !matches!(
+                            op,
+                            Op::BrTable { .. }
+                                | Op::Return0
+                                | Op::Return1 { .. }
+                                | Op::ReturnImm32 { .. }
+                                | Op::ReturnN { .. }
+                                | Op::Unreachable
+                        )
+                })
+            });
+        if !straight {
+            return self.new_region();
+        }
+        let start = self.pc();
+        try_push(
+            &mut self.regions,
+            Region {
+                anchor: NONE,
+                start,
+                payer: id,
                 weight: 0,
                 closed: false,
                 cost_head: NONE,
@@ -527,6 +680,26 @@ impl<'a> Translator<'a> {
     }
 
     fn close_region(&mut self, id: u32) -> Result<(), Error> {
+        let region = *self
+            .regions
+            .get(id as usize)
+            .ok_or_else(|| internal("region"))?;
+        if region.payer != NONE {
+            // The region before the loop pays for it on entry: it closes now, with both
+            // weights (it has no payer of its own).
+            let payer = self
+                .regions
+                .get_mut(region.payer as usize)
+                .ok_or_else(|| internal("region"))?;
+            payer.weight = payer.weight.saturating_add(region.weight);
+            self.close_one(region.payer)?;
+        }
+        self.close_one(id)
+    }
+
+    /// Writes region `id`'s weight into its `Fuel` instruction and the branches that pay
+    /// for it.
+    fn close_one(&mut self, id: u32) -> Result<(), Error> {
         let region = *self
             .regions
             .get(id as usize)
@@ -677,8 +850,14 @@ impl<'a> Translator<'a> {
 
     /// The temporary slot of stack position `pos`.
     fn temp(&self, pos: u32) -> Result<Slot, Error> {
-        let slot = self.num_locals.checked_add(pos).ok_or_else(too_big)?;
+        let slot = self.temp_base.checked_add(pos).ok_or_else(too_big)?;
         Slot::try_from(slot).map_err(|_| too_big())
+    }
+
+    /// The frame slot holding constant `v`, if it has one.
+    fn pool_slot(&self, v: u64) -> Option<Slot> {
+        let i = self.pool.iter().position(|&c| c == v)?;
+        Slot::try_from(self.num_locals as usize + i).ok()
     }
 
     fn push(&mut self, operand: Operand) -> Result<(), Error> {
@@ -718,6 +897,24 @@ impl<'a> Translator<'a> {
         Ok(operand)
     }
 
+    /// Copies slot `s` to slot `d`; two copies in a row (the arguments of a call, the values
+    /// of a branch, swaps) are one instruction.
+    fn emit_copy(&mut self, d: Slot, s: Slot) -> Result<(), Error> {
+        if let Some(last) = self.fusable() {
+            if let Some(&Op::Copy { d: d1, s: s1 }) = self.ops.get(last) {
+                let fused = Op::Copy2 {
+                    d1,
+                    s1,
+                    d2: d,
+                    s2: s,
+                };
+                return self.replace_last(last, fused);
+            }
+        }
+        self.emit(Op::Copy { d, s })?;
+        Ok(())
+    }
+
     /// Writes a constant to a slot.
     fn emit_const(&mut self, d: Slot, v: u64) -> Result<(), Error> {
         if v <= u64::from(u32::MAX) {
@@ -742,7 +939,7 @@ impl<'a> Translator<'a> {
         match operand {
             Operand::Temp => return Ok(()),
             Operand::Local(i) => {
-                self.emit(Op::Copy { d, s: i as Slot })?;
+                self.emit_copy(d, i as Slot)?;
                 if let Some(refs) = self.local_refs.get_mut(i as usize) {
                     *refs = refs.saturating_sub(1);
                 }
@@ -803,7 +1000,13 @@ impl<'a> Translator<'a> {
             .get(pos)
             .ok_or_else(|| internal("operand stack"))?
         {
-            Operand::Const(_) => self.materialize(pos)?,
+            Operand::Const(v) => match self.pool_slot(v) {
+                Some(slot) => {
+                    self.pop()?;
+                    return Ok(slot);
+                }
+                None => self.materialize(pos)?,
+            },
             Operand::Local(i) => {
                 self.pop()?;
                 return Ok(i as Slot);
@@ -922,7 +1125,7 @@ impl<'a> Translator<'a> {
             }
             Operator::Loop { blockty } => {
                 let frame = self.open(Kind::Loop, blockty)?;
-                self.new_region()?;
+                self.new_loop_region()?;
                 self.bind_loop(frame.label)?;
                 try_push(&mut self.ctrl, frame)?;
             }
@@ -975,13 +1178,7 @@ impl<'a> Translator<'a> {
             Operator::Drop => {
                 self.pop()?;
             }
-            Operator::Select | Operator::TypedSelect { .. } => {
-                let c = self.pop_slot()?;
-                let b = self.pop_slot()?;
-                let a = self.pop_slot()?;
-                let d = self.push_temp()?;
-                self.emit(Op::Select { d, c, a, b })?;
-            }
+            Operator::Select | Operator::TypedSelect { .. } => self.select()?,
             Operator::LocalGet { local_index } => self.push(Operand::Local(local_index))?,
             Operator::LocalSet { local_index } => self.local_set(local_index, false)?,
             Operator::LocalTee { local_index } => self.local_set(local_index, true)?,
@@ -1240,6 +1437,45 @@ impl<'a> Translator<'a> {
         Ok(false)
     }
 
+    /// `select`, absorbing an `i32.eqz` or `i64.eqz` that just computed the condition: a
+    /// select on `x == 0` is one on `x` with its operands swapped.
+    fn select(&mut self) -> Result<(), Error> {
+        let eqz = self.producer_of_top().and_then(|last| {
+            let op = *self.ops.get(last)?;
+            match op {
+                Op::I32Eqz { s, .. } => Some((last, s, false)),
+                Op::I64Eqz { s, .. } => Some((last, s, true)),
+                _ => None,
+            }
+        });
+        let c = self.pop_slot()?;
+        let b = self.pop_slot()?;
+        let a = self.pop_slot()?;
+        let d = self.push_temp()?;
+        // Only if nothing was emitted after the `eqz` since (a constant operand written
+        // into its temporary): then nothing has changed its operand either.
+        if let Some((last, x, wide)) = eqz.filter(|&(last, ..)| last + 1 == self.ops.len()) {
+            let fused = if wide {
+                Op::Select64 {
+                    d,
+                    c: x,
+                    a: b,
+                    b: a,
+                }
+            } else {
+                Op::Select {
+                    d,
+                    c: x,
+                    a: b,
+                    b: a,
+                }
+            };
+            return self.replace_last(last, fused);
+        }
+        self.emit(Op::Select { d, c, a, b })?;
+        Ok(())
+    }
+
     fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Op) -> Result<(), Error> {
         let s = self.pop_slot()?;
         let d = self.push_temp()?;
@@ -1265,16 +1501,58 @@ impl<'a> Translator<'a> {
             }
             _ => None,
         };
+        // A comparison with an immediate beyond 16 bits cannot fuse with a branch (see
+        // `fuse_branch`); with the constant in the frame, the plain form can.
+        let cmp = matches!(form, BinForm::Cmp32(_) | BinForm::Cmp64(_));
+        let pooled = |v: Operand| matches!(v, Operand::Const(c) if self.pool_slot(c).is_some());
+        let imm_op = imm_op.filter(|&(_, _, imm, _)| {
+            !(cmp && i16::try_from(imm).is_err() && (pooled(a) || pooled(b)))
+        });
+        let emitted = self.ops.len();
         if let Some((x, pos, imm, Some(make))) = imm_op {
             let s = self.operand_slot(x, pos)?;
             let d = self.push_temp()?;
-            self.emit(make(d, s, imm))?;
-            return Ok(());
+            let op = make(d, s, imm);
+            let reads = [(x == Operand::Temp).then_some((s, false))];
+            return self.emit_fused(op, emitted, reads);
         }
         let sa = self.operand_slot(a, h)?;
         let sb = self.operand_slot(b, h + 1)?;
         let d = self.push_temp()?;
-        self.emit(form.plain()(d, sa, sb))?;
+        let op = form.plain()(d, sa, sb);
+        let reads = [
+            (a == Operand::Temp).then_some((sa, false)),
+            (b == Operand::Temp).then_some((sb, true)),
+        ];
+        self.emit_fused(op, emitted, reads)
+    }
+
+    /// Emits `op`, or fuses it with the last instruction if that is an operation `op` reads
+    /// the result of (see `fuse_f64` and `fuse_int`): `reads` are the temporaries `op`
+    /// reads, each with whether it is its right operand. Only if nothing was emitted since
+    /// `emitted` (a constant operand written into its temporary): then nothing has changed
+    /// the first instruction's operands either. The temporary is read only by `op`: it leaves
+    /// the operand stack with it.
+    fn emit_fused<const N: usize>(
+        &mut self,
+        op: Op,
+        emitted: usize,
+        reads: [Option<(Slot, bool)>; N],
+    ) -> Result<(), Error> {
+        if self.ops.len() == emitted {
+            if let Some(last) = self.fusable() {
+                let first = self.ops.get(last).copied();
+                let fused = first.and_then(|first| {
+                    let t = result_slot(&first)?;
+                    let (_, rev) = reads.iter().flatten().find(|&&(s, _)| s == t)?;
+                    fuse_f64(first, op, *rev).or_else(|| fuse_int(first, op, t))
+                });
+                if let Some(fused) = fused {
+                    return self.replace_last(last, fused);
+                }
+            }
+        }
+        self.emit(op)?;
         Ok(())
     }
 
@@ -1285,6 +1563,9 @@ impl<'a> Translator<'a> {
             Operand::Temp => self.temp(pos),
             Operand::Local(i) => Ok(i as Slot),
             Operand::Const(v) => {
+                if let Some(slot) = self.pool_slot(v) {
+                    return Ok(slot);
+                }
                 let d = self.temp(pos)?;
                 self.emit_const(d, v)?;
                 Ok(d)
@@ -1321,9 +1602,22 @@ impl<'a> Translator<'a> {
             let d = self.push_temp()?;
             return self.fuse_indexed(last, make(d, 0, offset), a, b);
         }
+        let top = self.stack.last().copied();
         let addr = self.pop_slot()?;
         let d = self.push_temp()?;
-        self.emit(make(d, addr, offset))?;
+        let access = make(d, addr, offset);
+        // A local just advanced by a constant (`p += k`), then read through: one instruction
+        // that advances it and loads.
+        if let (Some(Operand::Local(_)), Some(last)) = (top, self.fusable()) {
+            if let Some(&Op::I32AddImm { d: p, a, imm }) = self.ops.get(last) {
+                if p == addr && a == addr {
+                    if let (Ok(k), Some(fused)) = (i16::try_from(imm), advancing(access)) {
+                        return self.replace_last(last, fused(k));
+                    }
+                }
+            }
+        }
+        self.emit(access)?;
         Ok(())
     }
 
@@ -1423,10 +1717,62 @@ impl<'a> Translator<'a> {
                 return self.fuse_indexed(last, make(0, x as Slot, offset), a, b);
             }
         }
+        // A value the last instruction computed, at an address the one before computed by
+        // adding a constant: the add fuses into the access, which follows the value.
+        if v == Operand::Temp && offset == 0 {
+            if let Some((at, a, k)) = self.add_imm_below_value(h)? {
+                self.pop()?;
+                let access =
+                    wrapped(make(a, self.temp(h)?, k)).ok_or_else(|| internal("wrapped access"))?;
+                let value_op = *self.ops.get(at + 1).ok_or_else(|| internal("value"))?;
+                let value_offset = *self.offsets.get(at + 1).ok_or_else(|| internal("value"))?;
+                // The value's instruction moves up, in place of the add: it neither reads the
+                // add's result (a temporary below its operands) nor writes the add's operand
+                // (it writes only its own result, a temporary above). The two weigh what the
+                // add and the access did.
+                if let (Some(o), Some(off)) = (self.ops.get_mut(at), self.offsets.get_mut(at)) {
+                    *o = value_op;
+                    *off = value_offset;
+                }
+                if let (Some(o), Some(off)) =
+                    (self.ops.get_mut(at + 1), self.offsets.get_mut(at + 1))
+                {
+                    *o = access;
+                    *off = self.offset;
+                }
+                return Ok(());
+            }
+        }
         let sv = self.operand_slot(v, h)?;
         let addr = self.pop_slot()?;
         self.emit(make(addr, sv, offset))?;
         Ok(())
+    }
+
+    /// For a store whose value (just popped from position `h`) is a temporary that the last
+    /// instruction wrote, and whose address (now on top) is a temporary the instruction
+    /// before it wrote with an `i32.add` of a constant: the add's index, operand and
+    /// constant. Both must be after the last label.
+    fn add_imm_below_value(&self, h: u32) -> Result<Option<(usize, Slot, u32)>, Error> {
+        let Some(last) = self.fusable() else {
+            return Ok(None);
+        };
+        let Some(at) = last.checked_sub(1).filter(|&at| at >= self.fuse_floor) else {
+            return Ok(None);
+        };
+        let (Some(value_op), Some(add)) = (self.ops.get(last), self.ops.get(at)) else {
+            return Ok(None);
+        };
+        if result_slot(value_op) != Some(self.temp(h)?)
+            || h == 0
+            || self.stack.last() != Some(&Operand::Temp)
+        {
+            return Ok(None);
+        }
+        match *add {
+            Op::I32AddImm { d, a, imm } if d == self.temp(h - 1)? => Ok(Some((at, a, imm as u32))),
+            _ => Ok(None),
+        }
     }
 
     /// Pops `n` operands of a bulk operation into consecutive temporaries; returns the first.
@@ -1464,13 +1810,10 @@ impl<'a> Translator<'a> {
                 match top {
                     Operand::Temp => {
                         let s = self.temp(h)?;
-                        self.emit(Op::Copy { d: xs, s })?;
+                        self.emit_copy(xs, s)?;
                     }
                     Operand::Local(y) => {
-                        self.emit(Op::Copy {
-                            d: xs,
-                            s: y as Slot,
-                        })?;
+                        self.emit_copy(xs, y as Slot)?;
                     }
                     Operand::Const(v) => self.emit_const(xs, v)?,
                 }
@@ -1510,10 +1853,10 @@ impl<'a> Translator<'a> {
             match operand {
                 Operand::Temp => {
                     let s = self.temp(src + i)?;
-                    self.emit(Op::Copy { d, s })?;
+                    self.emit_copy(d, s)?;
                 }
                 Operand::Local(y) => {
-                    self.emit(Op::Copy { d, s: y as Slot })?;
+                    self.emit_copy(d, y as Slot)?;
                 }
                 Operand::Const(v) => self.emit_const(d, v)?,
             }
@@ -2046,6 +2389,22 @@ access_forms!(
     I32Store8Imm => I32Store8ImmW / I32Store8ImmX, I32Store16Imm => I32Store16ImmW / I32Store16ImmX
 );
 
+/// The form of a 32- or 64-bit load that first advances its address local by a constant.
+fn advancing(op: Op) -> Option<impl FnOnce(i16) -> Op> {
+    let (d, p, offset, wide) = match op {
+        Op::I32Load { d, addr, offset } => (d, addr, offset, false),
+        Op::I64Load { d, addr, offset } => (d, addr, offset, true),
+        _ => return None,
+    };
+    Some(move |k: i16| {
+        if wide {
+            Op::I64LoadAdv { d, p, k, offset }
+        } else {
+            Op::I32LoadAdv { d, p, k, offset }
+        }
+    })
+}
+
 /// The slot an instruction writes its single result to, if it has one.
 fn result_slot(op: &Op) -> Option<Slot> {
     let mut op = *op;
@@ -2094,7 +2453,9 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I32Load16UW, I64Load8SW, I64Load16SW, I64Load32SW, I64Load32UW, I32LoadX, I64LoadX,
         I32Load8SX, I32Load8UX, I32Load16SX, I32Load16UX, I64Load8SX, I64Load16SX, I64Load32SX,
         I64Load32UX, I32LoadAbs, I64LoadAbs,
-        Const32, Const64, Select, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
+        F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
+        I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm, I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm, I32MulAdd, I32XorXor, I32AddAdd,
+        Const32, Const64, Select, Select64, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
         MemorySize,
     )
 }
@@ -2237,6 +2598,178 @@ fn branch_cost(op: &mut Op) -> Option<&mut u16> {
         BrI64LeUImm,
         BrI64GeSImm,
         BrI64GeUImm
+    )
+}
+
+/// The fused form of i32 `second` reading `t`, the result of i32 `first`, once (see [`Op`]).
+/// The second operations that take two slots are commutative: `t` may be either.
+fn fuse_int(first: Op, second: Op, t: Slot) -> Option<Op> {
+    // The operand of `second` that is not `t`.
+    let other = |x: Slot, y: Slot| match (x == t, y == t) {
+        (true, false) => Some(y),
+        (false, true) => Some(x),
+        _ => None,
+    };
+    match (first, second) {
+        (Op::I32ShlImm { a, imm, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32ShlImmXor {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShlImm { a, imm, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32ShlImmAdd {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShlImm { a, imm, .. }, Op::I32Or { d, a: x, b: y }) => Some(Op::I32ShlImmOr {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShrUImm { a, imm, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32ShrUImmXor {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShrUImm { a, imm, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32ShrUImmAdd {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32ShrUImm { a, imm, .. }, Op::I32Or { d, a: x, b: y }) => Some(Op::I32ShrUImmOr {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32AndImm { a, imm, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32AndImmXor {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32AndImm { a, imm, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32AndImmAdd {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32AndImm { a, imm, .. }, Op::I32Or { d, a: x, b: y }) => Some(Op::I32AndImmOr {
+            d,
+            a,
+            b: other(x, y)?,
+            imm,
+        }),
+        (Op::I32Xor { a, b, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32XorAndImm { d, a, b, imm })
+        }
+        (Op::I32Xor { a, b, .. }, Op::I32MulImm { d, imm, .. }) => {
+            Some(Op::I32XorMulImm { d, a, b, imm })
+        }
+        (Op::I32Xor { a, b, .. }, Op::I32ShrUImm { d, imm, .. }) => {
+            Some(Op::I32XorShrUImm { d, a, b, imm })
+        }
+        (Op::I32Xor { a, b, .. }, Op::I32ShlImm { d, imm, .. }) => {
+            Some(Op::I32XorShlImm { d, a, b, imm })
+        }
+        (Op::I32Add { a, b, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32AddAndImm { d, a, b, imm })
+        }
+        (Op::I32Add { a, b, .. }, Op::I32ShlImm { d, imm, .. }) => {
+            Some(Op::I32AddShlImm { d, a, b, imm })
+        }
+        (Op::I32AndImm { a, imm, .. }, Op::I32ShlImm { d, imm: k, .. }) => {
+            Some(Op::I32AndImmShlImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
+            })
+        }
+        (Op::I32ShrUImm { a, imm: k, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32ShrUImmAndImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
+            })
+        }
+        (Op::I32AddImm { a, imm: k, .. }, Op::I32AndImm { d, imm, .. }) => {
+            Some(Op::I32AddImmAndImm {
+                d,
+                a,
+                imm,
+                k: i16::try_from(k).ok()?,
+            })
+        }
+        (Op::I32MulImm { a, imm, .. }, Op::I32ShrUImm { d, imm: k, .. }) => {
+            Some(Op::I32MulImmShrUImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
+            })
+        }
+        (Op::I32Mul { a, b, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32MulAdd {
+            d,
+            a,
+            b,
+            c: other(x, y)?,
+        }),
+        (Op::I32Xor { a, b, .. }, Op::I32Xor { d, a: x, b: y }) => Some(Op::I32XorXor {
+            d,
+            a,
+            b,
+            c: other(x, y)?,
+        }),
+        (Op::I32Add { a, b, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32AddAdd {
+            d,
+            a,
+            b,
+            c: other(x, y)?,
+        }),
+        _ => None,
+    }
+}
+
+/// The fused form of f64 `second` reading the result of f64 `first` on its right (`rev`) or
+/// left, and its other operand `c`: `(a X b) Y c` or `c Y (a X b)`, with `X` and `Y` each
+/// `+`, `-` or `*`.
+fn fuse_f64(first: Op, second: Op, rev: bool) -> Option<Op> {
+    macro_rules! fuse {
+        ($(($x:ident, $y:ident, $rev:literal) => $fused:ident,)*) => {
+            match (first, second, rev) {
+                $((Op::$x { a, b, .. }, Op::$y { d, a: l, b: r }, $rev) => {
+                    Some(Op::$fused { d, a, b, c: if $rev { l } else { r } })
+                })*
+                _ => None,
+            }
+        };
+    }
+    fuse!(
+        (F64Add, F64Add, false) => F64AddAdd,
+        (F64Add, F64Add, true) => F64AddAddR,
+        (F64Add, F64Sub, false) => F64AddSub,
+        (F64Add, F64Sub, true) => F64AddSubR,
+        (F64Add, F64Mul, false) => F64AddMul,
+        (F64Add, F64Mul, true) => F64AddMulR,
+        (F64Sub, F64Add, false) => F64SubAdd,
+        (F64Sub, F64Add, true) => F64SubAddR,
+        (F64Sub, F64Sub, false) => F64SubSub,
+        (F64Sub, F64Sub, true) => F64SubSubR,
+        (F64Sub, F64Mul, false) => F64SubMul,
+        (F64Sub, F64Mul, true) => F64SubMulR,
+        (F64Mul, F64Add, false) => F64MulAdd,
+        (F64Mul, F64Add, true) => F64MulAddR,
+        (F64Mul, F64Sub, false) => F64MulSub,
+        (F64Mul, F64Sub, true) => F64MulSubR,
+        (F64Mul, F64Mul, false) => F64MulMul,
+        (F64Mul, F64Mul, true) => F64MulMulR,
     )
 }
 

@@ -236,7 +236,7 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
     result
 }
 
-/// Zeroes the declared locals of `code`'s frame at `fp`.
+/// Zeroes the declared locals of `code`'s frame at `fp` and writes its constants.
 ///
 /// # Safety
 ///
@@ -244,6 +244,12 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
 #[inline(always)]
 unsafe fn zero_locals(fp: *mut u64, code: &FuncCode) {
     let (first, end) = (usize::from(code.num_params), usize::from(code.num_locals));
+    let consts = &code.consts;
+    if !consts.is_empty() {
+        // SAFETY: `num_locals + consts.len() <= num_slots` (verified), so the constants'
+        // slots are in the frame; the constants are the module's, not in the value stack.
+        unsafe { ptr::copy_nonoverlapping(consts.as_ptr(), fp.add(end), consts.len()) };
+    }
     // SAFETY: `first <= end <= num_slots` (verified), so the slots are in the frame.
     let locals = unsafe { fp.add(first) };
     // A few stores inline, the common case, rather than a call of `memset`.
@@ -1263,11 +1269,16 @@ fn execute<T: 'static, M: ModuleRef>(
                 }
 
                 Op::Copy { d, s } => w!(d, r!(s)),
+                Op::Copy2 { d1, s1, d2, s2 } => {
+                    w!(d1, r!(s1));
+                    w!(d2, r!(s2));
+                }
                 Op::Const32 { d, v } => w!(d, u64::from(v)),
                 Op::Const64 { d, lo, hi } => w!(d, u64::from(lo) | u64::from(hi) << 32),
                 Op::Select { d, c, a, b } => {
                     w!(d, if r!(c) as u32 != 0 { r!(a) } else { r!(b) })
                 }
+                Op::Select64 { d, c, a, b } => w!(d, if r!(c) != 0 { r!(a) } else { r!(b) }),
                 Op::GlobalGet { d, global } => match cx.global(global) {
                     Some(g) => w!(d, g.value),
                     None => trap!(TrapKind::Internal),
@@ -1399,6 +1410,16 @@ fn execute<T: 'static, M: ModuleRef>(
                         d,
                         u64::from(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4)))
                     )
+                }
+                Op::I32LoadAdv { d, p, k, offset } => {
+                    let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
+                    w!(p, w32(a));
+                    w!(d, w32(u32::from_le_bytes(ld!(a, offset, 4))))
+                }
+                Op::I64LoadAdv { d, p, k, offset } => {
+                    let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
+                    w!(p, w32(a));
+                    w!(d, u64::from_le_bytes(ld!(a, offset, 8)))
                 }
                 Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
                 Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
@@ -1579,6 +1600,94 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::I32RotrImm { d, a, imm } => {
                     w!(d, w32((r!(a) as u32).rotate_right(imm as u32 % 32)))
                 }
+                Op::I32ShlImmXor { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32ShlImmAdd { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32ShlImmOr { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                    w!(d, w32(t | (r!(c) as u32)))
+                }
+                Op::I32ShrUImmXor { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32ShrUImmAdd { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32ShrUImmOr { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                    w!(d, w32(t | (r!(c) as u32)))
+                }
+                Op::I32AndImmXor { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32AndImmAdd { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32AndImmOr { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t | (r!(c) as u32)))
+                }
+                Op::I32XorAndImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32XorMulImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t.wrapping_mul(imm as u32)))
+                }
+                Op::I32XorShrUImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t.wrapping_shr(imm as u32)))
+                }
+                Op::I32XorShlImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32) ^ (r!(c) as u32);
+                    w!(d, w32(t.wrapping_shl(imm as u32)))
+                }
+                Op::I32AddAndImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32AddShlImm { d, a, b: c, imm } => {
+                    let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
+                    w!(d, w32(t.wrapping_shl(imm as u32)))
+                }
+                Op::I32AndImmShlImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32) & (imm as u32);
+                    w!(d, w32(t.wrapping_shl(k as i32 as u32)))
+                }
+                Op::I32ShrUImmAndImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_shr(k as i32 as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32AddImmAndImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_add(k as i32 as u32);
+                    w!(d, w32(t & (imm as u32)))
+                }
+                Op::I32MulImmShrUImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_mul(imm as u32);
+                    w!(d, w32(t.wrapping_shr(k as i32 as u32)))
+                }
+                Op::I32MulAdd { d, a, b: x, c } => {
+                    let t = (r!(a) as u32).wrapping_mul(r!(x) as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
+                Op::I32XorXor { d, a, b: x, c } => {
+                    let t = (r!(a) as u32) ^ (r!(x) as u32);
+                    w!(d, w32(t ^ (r!(c) as u32)))
+                }
+                Op::I32AddAdd { d, a, b: x, c } => {
+                    let t = (r!(a) as u32).wrapping_add(r!(x) as u32);
+                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
+                }
                 Op::I64Clz { d, s } => w!(d, u64::from(r!(s).leading_zeros())),
                 Op::I64Ctz { d, s } => w!(d, u64::from(r!(s).trailing_zeros())),
                 Op::I64Popcnt { d, s } => w!(d, u64::from(r!(s).count_ones())),
@@ -1654,6 +1763,60 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::F64Sub { d, a, b: c } => w!(d, num::f64_sub(r!(a), r!(c))),
                 Op::F64Mul { d, a, b: c } => w!(d, num::f64_mul(r!(a), r!(c))),
                 Op::F64Div { d, a, b: c } => w!(d, num::f64_div(r!(a), r!(c))),
+                Op::F64AddAdd { d, a, b, c } => {
+                    w!(d, num::f64_add(num::f64_add(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64AddAddR { d, a, b, c } => {
+                    w!(d, num::f64_add(r!(c), num::f64_add(r!(a), r!(b))))
+                }
+                Op::F64AddSub { d, a, b, c } => {
+                    w!(d, num::f64_sub(num::f64_add(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64AddSubR { d, a, b, c } => {
+                    w!(d, num::f64_sub(r!(c), num::f64_add(r!(a), r!(b))))
+                }
+                Op::F64AddMul { d, a, b, c } => {
+                    w!(d, num::f64_mul(num::f64_add(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64AddMulR { d, a, b, c } => {
+                    w!(d, num::f64_mul(r!(c), num::f64_add(r!(a), r!(b))))
+                }
+                Op::F64SubAdd { d, a, b, c } => {
+                    w!(d, num::f64_add(num::f64_sub(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64SubAddR { d, a, b, c } => {
+                    w!(d, num::f64_add(r!(c), num::f64_sub(r!(a), r!(b))))
+                }
+                Op::F64SubSub { d, a, b, c } => {
+                    w!(d, num::f64_sub(num::f64_sub(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64SubSubR { d, a, b, c } => {
+                    w!(d, num::f64_sub(r!(c), num::f64_sub(r!(a), r!(b))))
+                }
+                Op::F64SubMul { d, a, b, c } => {
+                    w!(d, num::f64_mul(num::f64_sub(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64SubMulR { d, a, b, c } => {
+                    w!(d, num::f64_mul(r!(c), num::f64_sub(r!(a), r!(b))))
+                }
+                Op::F64MulAdd { d, a, b, c } => {
+                    w!(d, num::f64_add(num::f64_mul(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64MulAddR { d, a, b, c } => {
+                    w!(d, num::f64_add(r!(c), num::f64_mul(r!(a), r!(b))))
+                }
+                Op::F64MulSub { d, a, b, c } => {
+                    w!(d, num::f64_sub(num::f64_mul(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64MulSubR { d, a, b, c } => {
+                    w!(d, num::f64_sub(r!(c), num::f64_mul(r!(a), r!(b))))
+                }
+                Op::F64MulMul { d, a, b, c } => {
+                    w!(d, num::f64_mul(num::f64_mul(r!(a), r!(b)), r!(c)))
+                }
+                Op::F64MulMulR { d, a, b, c } => {
+                    w!(d, num::f64_mul(r!(c), num::f64_mul(r!(a), r!(b))))
+                }
                 Op::F64Min { d, a, b: c } => w!(d, float::f64_min(r!(a), r!(c))),
                 Op::F64Max { d, a, b: c } => w!(d, float::f64_max(r!(a), r!(c))),
                 Op::F64Copysign { d, a, b: c } => {

@@ -197,3 +197,361 @@ fn add_then_access_is_indexed() {
     let (kind, _) = trap(call(&m, "store_imm", &[i(65530), i(0)]));
     assert_eq!(kind, TrapKind::MemoryOutOfBounds);
 }
+
+/// The constants of a loop that cannot be immediates live in slots of the frame, written on
+/// entry: the loop names them instead of rewriting them on every iteration, and a comparison
+/// with a wide constant fuses with the branch after it. Recursion gets fresh copies.
+#[test]
+fn loop_constants_live_in_the_frame() {
+    let m = module(
+        r#"(module
+            (func (export "count") (param i32) (result i32)
+                (local f64)
+                (loop $l
+                    (local.set 1 (f64.add (local.get 1) (f64.const 0.5)))
+                    (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                    (br_if $l (i32.lt_u (local.get 0) (i32.const 100000))))
+                (i32.add (local.get 0) (i32.trunc_f64_s (local.get 1))))
+            (func (export "once") (result f64)
+                (f64.add (f64.const 1.5) (f64.const 2.25)))
+            (func $rec (export "rec") (param i32) (result i64)
+                (local i64)
+                (loop $l
+                    (local.set 1 (i64.add (local.get 1) (i64.const 0x1_0000_0000)))
+                    (br_if $l (i64.lt_u (local.get 1) (i64.const 0x3_0000_0000))))
+                (if (result i64) (local.get 0)
+                    (then (i64.add (local.get 1)
+                        (call $rec (i32.sub (local.get 0) (i32.const 1)))))
+                    (else (local.get 1)))))"#,
+    );
+    let code = &m.translated()[0];
+    assert_eq!(code.consts, [0.5f64.to_bits(), 100000]);
+    let loop_ops = &code.ops;
+    assert!(
+        loop_ops
+            .iter()
+            .all(|op| !matches!(op, Op::Const32 { .. } | Op::Const64 { .. })),
+        "no constant is rewritten: {loop_ops:?}"
+    );
+    assert!(
+        loop_ops.iter().any(|op| matches!(op, Op::BrI32LtU { .. })),
+        "the wide comparison fuses with the branch: {loop_ops:?}"
+    );
+    assert!(m.translated()[1].consts.is_empty(), "no loop, no constants");
+    let i = |v: i32| Value::I32(v);
+    // From 0: 100000 iterations, 0.5 each.
+    assert_eq!(call(&m, "count", &[i(0)]).unwrap(), [i(150000)]);
+    // From past the bound: one iteration.
+    assert_eq!(call(&m, "count", &[i(200000)]).unwrap(), [i(200001)]);
+    assert_eq!(
+        call(&m, "once", &[]).unwrap(),
+        [Value::F64(3.75f64.to_bits())]
+    );
+    assert_eq!(
+        call(&m, "rec", &[i(3)]).unwrap(),
+        [Value::I64(4 * 0x3_0000_0000)]
+    );
+}
+
+/// `select` on an `i32.eqz` or `i64.eqz` is one instruction, its operands swapped; the
+/// 64-bit form tests all 64 bits. A constant operand written after the `eqz` keeps them apart.
+#[test]
+fn select_absorbs_eqz() {
+    let m = module(
+        r#"(module
+            (func (export "s32") (param i32 i32 i32) (result i32)
+                (select (local.get 0) (local.get 1) (i32.eqz (local.get 2))))
+            (func (export "s64") (param i64 i64 i64) (result i64)
+                (select (local.get 0) (local.get 1) (i64.eqz (local.get 2))))
+            (func (export "konst") (param i32 i32) (result i32)
+                (select (local.get 0) (i32.const 100000) (i32.eqz (local.get 1)))))"#,
+    );
+    assert!(ops(&m, 0).iter().all(|op| !matches!(op, Op::I32Eqz { .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::Select64 { .. })));
+    assert!(ops(&m, 1).iter().all(|op| !matches!(op, Op::I64Eqz { .. })));
+    let (i, l) = (Value::I32, Value::I64);
+    assert_eq!(call(&m, "s32", &[i(1), i(2), i(0)]).unwrap(), [i(1)]);
+    assert_eq!(call(&m, "s32", &[i(1), i(2), i(-1)]).unwrap(), [i(2)]);
+    assert_eq!(call(&m, "s64", &[l(1), l(2), l(0)]).unwrap(), [l(1)]);
+    // Only the high half set: not zero.
+    assert_eq!(call(&m, "s64", &[l(1), l(2), l(1 << 40)]).unwrap(), [l(2)]);
+    assert_eq!(call(&m, "konst", &[i(7), i(0)]).unwrap(), [i(7)]);
+    assert_eq!(call(&m, "konst", &[i(7), i(3)]).unwrap(), [i(100000)]);
+}
+
+/// An f64 `+`, `-` or `*` of the result of another is one instruction that still rounds
+/// twice (no fused multiply-add), with its operands in their order; a result kept in a local
+/// is not fused away.
+#[test]
+fn f64_pairs_fuse_and_round_twice() {
+    let m = module(
+        r#"(module
+            (func (export "mul_add") (param f64 f64 f64) (result f64)
+                (f64.add (f64.mul (local.get 0) (local.get 1)) (local.get 2)))
+            (func (export "sub_r") (param f64 f64 f64) (result f64)
+                (f64.sub (local.get 2) (f64.sub (local.get 0) (local.get 1))))
+            (func (export "mul_mul_r") (param f64 f64 f64) (result f64)
+                (f64.mul (local.get 2) (f64.mul (local.get 0) (local.get 1))))
+            (func (export "add_sub") (param f64 f64 f64) (result f64)
+                (f64.sub (f64.add (local.get 0) (local.get 1)) (local.get 2)))
+            (func (export "teed") (param f64 f64 f64) (result f64)
+                (f64.add (local.tee 0 (f64.mul (local.get 0) (local.get 1))) (local.get 0))))"#,
+    );
+    let fused = |i: usize, f: fn(&Op) -> bool| ops(&m, i).iter().filter(|op| f(op)).count();
+    assert_eq!(fused(0, |op| matches!(op, Op::F64MulAdd { .. })), 1);
+    assert_eq!(fused(1, |op| matches!(op, Op::F64SubSubR { .. })), 1);
+    assert_eq!(fused(2, |op| matches!(op, Op::F64MulMulR { .. })), 1);
+    assert_eq!(fused(3, |op| matches!(op, Op::F64AddSub { .. })), 1);
+    assert_eq!(fused(4, |op| matches!(op, Op::F64MulAdd { .. })), 0);
+    let f = |x: f64| Value::F64(x.to_bits());
+    let run = |name: &str, a: f64, b: f64, c: f64| call(&m, name, &[f(a), f(b), f(c)]).unwrap();
+    // (1 + 2^-30)(1 - 2^-30) = 1 - 2^-60 rounds to 1: the sum is 0, where a fused
+    // multiply-add would give -2^-60.
+    // Written out rather than computed with `powi`, which Miri may round differently.
+    let e = 1.0 / 1_073_741_824.0;
+    assert_eq!(run("mul_add", 1.0 + e, 1.0 - e, -1.0), [f(0.0)]);
+    assert_eq!(run("sub_r", 5.0, 3.0, 10.0), [f(8.0)]);
+    assert_eq!(run("mul_mul_r", 1.5, 4.0, -2.0), [f(-12.0)]);
+    // 2^53 + 1 rounds to 2^53 before the subtraction.
+    let big = 9_007_199_254_740_992.0;
+    assert_eq!(run("add_sub", big, 1.0, big), [f(0.0)]);
+    assert_eq!(run("teed", 3.0, 4.0, 0.0), [f(24.0)]);
+}
+
+/// Pairs of i32 operations where the second reads the first's result are one instruction
+/// (shift-and-xor, mask-and-shift, multiply-add, ...). Each pair computes what it computes
+/// unfused (the intermediate kept in a local by `local.tee`), over edge-case operands:
+/// shift counts beyond 31, wrap-around, either operand order.
+#[test]
+fn i32_pairs_fuse() {
+    let ops2 = ["xor", "add", "or"];
+    let mut exprs: Vec<(String, usize)> = Vec::new();
+    let x = |op: &str, a: &str, b: &str| format!("(i32.{op} {a} {b})");
+    for k in ["0", "1", "13", "31", "32", "33", "-1", "255", "65535", "-2"] {
+        let k = format!("(i32.const {k})");
+        for p in ["shl", "shr_u", "and"] {
+            for s in ops2 {
+                // (a P k) S b, and b S (a P k).
+                exprs.push((x(s, &x(p, "FIRST", &k), "(local.get 1)"), 1));
+                exprs.push((x(s, "(local.get 1)", &x(p, "FIRST", &k)), 1));
+            }
+        }
+        for (p, s) in [
+            ("xor", "and"),
+            ("xor", "mul"),
+            ("xor", "shr_u"),
+            ("xor", "shl"),
+            ("add", "and"),
+            ("add", "shl"),
+        ] {
+            // (a P b) S k.
+            let first = x(p, "(local.get 0)", "(local.get 1)");
+            exprs.push((x(s, &first.replace("(local.get 0)", "FIRST0"), &k), 1));
+        }
+        for (p, s, k2) in [
+            ("and", "shl", "(i32.const 3)"),
+            ("shr_u", "and", "(i32.const 255)"),
+            ("add", "and", "(i32.const 65535)"),
+            ("mul", "shr_u", "(i32.const 15)"),
+            ("mul", "shr_u", "(i32.const 47)"),
+        ] {
+            // (a P k) S k2.
+            exprs.push((x(s, &x(p, "FIRST", &k), k2), 1));
+        }
+    }
+    for (p, s) in [("mul", "add"), ("xor", "xor"), ("add", "add")] {
+        let first = x(p, "FIRST0", "(local.get 1)");
+        exprs.push((x(s, &first, "(local.get 2)"), 1));
+        exprs.push((x(s, "(local.get 2)", &first), 1));
+    }
+    let mut funcs = String::new();
+    for (i, (e, _)) in exprs.iter().enumerate() {
+        // The first operation's operand, a local; unfused: its result teed into local 3.
+        let fused = e
+            .replace("FIRST0", "(local.get 0)")
+            .replace("FIRST", "(local.get 0)");
+        let plain = tee_first(e);
+        funcs.push_str(&format!(
+            "(func (export \"f{i}\") (param i32 i32 i32) (result i32) (local i32) {fused})\n\
+             (func (export \"g{i}\") (param i32 i32 i32) (result i32) (local i32) {plain})\n"
+        ));
+    }
+    let m = module(&format!("(module {funcs})"));
+    let inputs = [
+        0,
+        1,
+        -1,
+        7,
+        0x1234_5678,
+        i32::MIN,
+        i32::MAX,
+        0x8000,
+        -0x10000,
+    ];
+    let mut fused_count = 0;
+    for (i, (e, _)) in exprs.iter().enumerate() {
+        if ops(&m, 2 * i).len() < ops(&m, 2 * i + 1).len() {
+            fused_count += 1;
+        }
+        for &a in &inputs {
+            for &b in &inputs[..5] {
+                let args = [Value::I32(a), Value::I32(b), Value::I32(b ^ 0x55)];
+                let f = call(&m, &format!("f{i}"), &args).unwrap();
+                let g = call(&m, &format!("g{i}"), &args).unwrap();
+                assert_eq!(f, g, "{e} on {a}, {b}");
+            }
+        }
+    }
+    // All but `(a + 65535) & 65535`: an add beyond 16 bits stays two instructions.
+    assert_eq!(fused_count, exprs.len() - 1);
+}
+
+/// `e` with the first operation's result (the innermost `(i32.OP FIRST..)`) teed into local 3,
+/// which keeps the two operations apart.
+fn tee_first(e: &str) -> String {
+    let marker = if e.contains("FIRST0") {
+        "FIRST0"
+    } else {
+        "FIRST"
+    };
+    let at = e.find(marker).unwrap();
+    let start = e[..at].rfind("(i32.").unwrap();
+    // The matching parenthesis of the first operation.
+    let mut depth = 0;
+    let mut end = start;
+    for (j, ch) in e[start..].char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = start + j + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let inner = e[start..end].replace(marker, "(local.get 0)");
+    format!("{}(local.tee 3 {inner}){}", &e[..start], &e[end..])
+}
+
+/// Two copies in a row are one instruction, which makes them one after the other: the
+/// second sees what the first wrote.
+#[test]
+fn copies_in_a_row_fuse() {
+    let m = module(
+        r#"(module
+            (func (export "swap") (param i32 i32) (result i32) (local i32)
+                (local.set 2 (local.get 0))
+                (local.set 0 (local.get 1))
+                (local.set 1 (local.get 2))
+                (i32.add (i32.mul (local.get 0) (i32.const 10)) (local.get 1)))
+            (func (export "chain") (param i32 i32) (result i32) (local i32)
+                (local.set 2 (local.get 0))
+                (local.set 1 (local.get 2))
+                (local.get 1)))"#,
+    );
+    for i in 0..2 {
+        assert!(
+            ops(&m, i).iter().any(|op| matches!(op, Op::Copy2 { .. })),
+            "{:?}",
+            ops(&m, i)
+        );
+    }
+    let i = |v: i32| Value::I32(v);
+    assert_eq!(call(&m, "swap", &[i(1), i(2)]).unwrap(), [i(21)]);
+    assert_eq!(call(&m, "chain", &[i(7), i(3)]).unwrap(), [i(7)]);
+}
+
+/// A store of a computed value at `address + constant`: the add fuses into the store even
+/// though the value's instruction came after it; the address still wraps like the add, and
+/// traps are reported where the value's instruction and the store are.
+#[test]
+fn add_constant_fuses_into_store_of_computed_value() {
+    let m = module(
+        r#"(module (memory 1)
+            (func (export "st") (param i32 i32) (result i32)
+                (i32.store (i32.add (local.get 0) (i32.const 8))
+                    (i32.div_s (local.get 1) (i32.const 2)))
+                (i32.load (i32.and (i32.add (local.get 0) (i32.const 8)) (i32.const 0xffff))))
+            (func (export "st_trap") (param i32 i32)
+                (i32.store16 (i32.add (local.get 0) (i32.const 8))
+                    (i32.div_s (local.get 1) (local.get 1)))))"#,
+    );
+    for f in 0..2 {
+        let code = ops(&m, f);
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::I32StoreW { .. } | Op::I32Store16W { .. })),
+            "{code:?}"
+        );
+        assert!(
+            !code.iter().any(|op| matches!(op, Op::I32AddImm { .. })),
+            "{code:?}"
+        );
+    }
+    let i = |v: i32| Value::I32(v);
+    assert_eq!(call(&m, "st", &[i(4), i(-10)]).unwrap(), [i(-5)]);
+    // -4 + 8 wraps to 4.
+    assert_eq!(call(&m, "st", &[i(-4), i(100)]).unwrap(), [i(50)]);
+    let (kind, offset) = trap(call(&m, "st", &[i(65532), i(2)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    let at = |f: usize, pred: fn(&Op) -> bool| {
+        let i = ops(&m, f).iter().position(pred).unwrap();
+        Some(m.translated()[f].offsets[i])
+    };
+    assert_eq!(offset, at(0, |op| matches!(op, Op::I32StoreW { .. })));
+    // The value traps first, at the division.
+    let (kind, offset) = trap(call(&m, "st_trap", &[i(65535), i(0)]));
+    assert_eq!(kind, TrapKind::IntegerDivideByZero);
+    assert_eq!(offset, at(1, |op| matches!(op, Op::I32DivS { .. })));
+    let (kind, offset) = trap(call(&m, "st_trap", &[i(65535), i(1)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    assert_eq!(offset, at(1, |op| matches!(op, Op::I32Store16W { .. })));
+}
+
+/// A local advanced by a constant and then read through is one instruction: the local
+/// takes its new value (wrapping like the add) and the load reads there; out of bounds, it
+/// traps where the load is.
+#[test]
+fn advancing_load_fuses() {
+    let m = module(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+            (func (export "sum") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.const 0))
+                (loop $l
+                    (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+                    (local.set 1 (i32.add (local.get 1) (i32.load offset=0 (local.get 0))))
+                    (br_if $l (i32.lt_u (local.get 0) (i32.const 12))))
+                (i32.add (i32.mul (local.get 1) (i32.const 100)) (local.get 0)))
+            (func (export "wide") (param i32) (result i64)
+                (local.set 0 (i32.add (local.get 0) (i32.const -8)))
+                (i64.load offset=4 (local.get 0))))"#,
+    );
+    assert!(ops(&m, 0)
+        .iter()
+        .any(|op| matches!(op, Op::I32LoadAdv { .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::I64LoadAdv { .. })));
+    let i = |v: i32| Value::I32(v);
+    // From -4: reads 1, 2, 3, 4 at 0, 4, 8, 12.
+    assert_eq!(call(&m, "sum", &[i(-4)]).unwrap(), [i(1012)]);
+    // 12 - 8 + 4 = 8: the bytes of 3 and 4.
+    assert_eq!(
+        call(&m, "wide", &[i(12)]).unwrap(),
+        [Value::I64(0x0000_0004_0000_0003)]
+    );
+    // 4 - 8 wraps to 2^32 - 4: out of bounds.
+    let (kind, offset) = trap(call(&m, "wide", &[i(4)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    let at = ops(&m, 1)
+        .iter()
+        .position(|op| matches!(op, Op::I64LoadAdv { .. }))
+        .unwrap();
+    assert_eq!(offset, Some(m.translated()[1].offsets[at]));
+}

@@ -452,3 +452,55 @@ fn hostile_fills_run_out_of_fuel() {
     assert_eq!(trap_kind(store.invoke(f, &[])), TrapKind::OutOfFuel);
     assert!(start.elapsed() < Duration::from_secs(1));
 }
+
+/// Straight-line code that falls into a loop pays for the loop's entry, which then needs
+/// no instruction of its own: the fuel charged stays exactly what it is without that (here,
+/// where a never-taken branch before the inner loop keeps them apart, the branch's one unit
+/// per outer iteration more).
+#[test]
+fn loop_entries_paid_by_the_code_before_them_cost_the_same() {
+    let wat = |guard: &str| {
+        format!(
+            r#"(module
+            (func (export "f") (param $zero i32) (result i32) (local $i i32) (local $j i32)
+                (local $s i32)
+                (block $out
+                    (br_if $out (local.get $zero))
+                    (loop $outer
+                        (local.set $j (i32.const 0))
+                        {guard}
+                        (loop $inner
+                            (local.set $s (i32.add (local.get $s) (local.get $j)))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br_if $inner (i32.lt_u (local.get $j) (i32.const 5))))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br_if $outer (i32.lt_u (local.get $i) (i32.const 10)))))
+                (local.get $s)))"#
+        )
+    };
+    let used = |wat: &str| {
+        let config = Config::default();
+        let m = module(&config, wat);
+        let mut store = Store::new(config, ());
+        let instance = store.instantiate(&m, &[]).unwrap();
+        let f = store
+            .get_export(instance, "f")
+            .and_then(|e| e.func())
+            .unwrap();
+        let before = store.fuel_used();
+        assert_eq!(
+            store.invoke(f, &[Value::I32(0)]).unwrap(),
+            [Value::I32(100)]
+        );
+        let fuel_ops = m.translated()[0]
+            .ops
+            .iter()
+            .filter(|op| matches!(op, wasm_engine::ir::Op::Fuel { .. }))
+            .count();
+        (store.fuel_used() - before, fuel_ops)
+    };
+    let (merged, merged_fuel_ops) = used(&wat(""));
+    let (apart, apart_fuel_ops) = used(&wat("(br_if $out (local.get $zero))"));
+    assert_eq!(apart, merged + 10);
+    assert_eq!(merged_fuel_ops + 1, apart_fuel_ops);
+}
