@@ -517,44 +517,6 @@ impl TrapCode {
     }
 }
 
-/// The `spectest` host module, which the driver provides for conformance testing.
-///
-/// The scripts of the WebAssembly specification testsuite import these objects; the driver
-/// provides them, exactly as the reference interpreter does, to every link group that imports
-/// from [`spectest::MODULE`] without having registered that name itself. Each link group gets
-/// its own copy, created when one of its instances first imports from it.
-pub mod spectest {
-    use super::{ValType, Value};
-
-    /// The module name the imports use.
-    pub const MODULE: &str = "spectest";
-
-    /// The functions: names and parameter types. None has results; all do nothing.
-    pub const FUNCS: [(&str, &[ValType]); 7] = [
-        ("print", &[]),
-        ("print_i32", &[ValType::I32]),
-        ("print_i64", &[ValType::I64]),
-        ("print_f32", &[ValType::F32]),
-        ("print_f64", &[ValType::F64]),
-        ("print_i32_f32", &[ValType::I32, ValType::F32]),
-        ("print_f64_f64", &[ValType::F64, ValType::F64]),
-    ];
-
-    /// The globals, all immutable: names and values (666, 666, 666.6 and 666.6).
-    pub const GLOBALS: [(&str, Value); 4] = [
-        ("global_i32", Value::I32(666)),
-        ("global_i64", Value::I64(666)),
-        ("global_f32", Value::F32(0x4426_a666)),
-        ("global_f64", Value::F64(0x4084_d4cc_cccc_cccd)),
-    ];
-
-    /// The table: its name and its minimum and maximum number of `funcref` elements, all null.
-    pub const TABLE: (&str, u32, u32) = ("table", 10, 20);
-
-    /// The memory: its name and its minimum and maximum number of 64 KiB pages, zeroed.
-    pub const MEMORY: (&str, u32, u32) = ("memory", 1, 2);
-}
-
 /// A trap: the body of a [`Status::Trap`] reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrapInfo {
@@ -835,7 +797,7 @@ pub enum Request<'a> {
     /// The instances of a link group share one store: an instance can import what the others
     /// made importable with [`Request::Register`]. Imports are resolved by module name, first
     /// against the names registered in the group, then against the driver's host modules
-    /// ([`spectest`]).
+    /// (the ABI programs import, and with `CONFIG_WASM_SPECTEST` the testsuite's `spectest`).
     Instantiate {
         /// The module's handle.
         module: u64,
@@ -2781,6 +2743,14 @@ mod tests {
     use super::*;
     use std::{format, string::String, vec, vec::Vec};
 
+    /// The values of the testsuite's `spectest` globals, as GET replies carry them.
+    const GLOBALS: [Value; 4] = [
+        Value::I32(666),
+        Value::I64(666),
+        Value::F32(0x4426_a666),
+        Value::F64(0x4084_d4cc_cccc_cccd),
+    ];
+
     const ALL_VALUES: [Value; 12] = [
         Value::I32(-1),
         Value::I32(i32::MIN),
@@ -3590,7 +3560,7 @@ mod tests {
             w.message("registered");
             Ok(w.finish()?.to_vec())
         });
-        for (_, value) in spectest::GLOBALS {
+        for value in GLOBALS {
             push(&move |buf| {
                 let mut w = ReplyWriter::ok(buf, Command::Get)?;
                 w.global(value)?;
@@ -3783,7 +3753,7 @@ mod tests {
             (r.command, r.status, r.body, r.message),
             (11, Status::Ok, ReplyBody::Empty, "registered")
         );
-        for (_, value) in spectest::GLOBALS {
+        for value in GLOBALS {
             assert_eq!(next().body, ReplyBody::Global(value));
         }
         assert_eq!(next().body, ReplyBody::Global(Value::FuncRef(None)));
@@ -3826,33 +3796,6 @@ mod tests {
         let mut small = [0u8; REPLY_HEADER_LEN + VALUE_LEN - 1];
         let mut w = ReplyWriter::ok(&mut small, Command::Get).unwrap();
         assert_eq!(w.global(Value::I64(0)), Err(ProtoError::BufferTooSmall));
-    }
-
-    #[test]
-    fn spectest_is_the_reference_interpreters() {
-        assert_eq!(spectest::MODULE, "spectest");
-        let globals: Vec<_> = spectest::GLOBALS.iter().map(|(_, v)| *v).collect();
-        assert_eq!(
-            globals,
-            [
-                Value::I32(666),
-                Value::I64(666),
-                Value::F32(666.6f32.to_bits()),
-                Value::F64(666.6f64.to_bits()),
-            ]
-        );
-        let names: Vec<_> = spectest::FUNCS
-            .iter()
-            .map(|(name, _)| *name)
-            .chain(spectest::GLOBALS.iter().map(|(name, _)| *name))
-            .chain([spectest::TABLE.0, spectest::MEMORY.0])
-            .collect();
-        for (i, name) in names.iter().enumerate() {
-            assert!(name.len() <= MAX_NAME_LEN);
-            assert!(!names[..i].contains(name), "{name} twice");
-        }
-        assert_eq!((spectest::TABLE.1, spectest::TABLE.2), (10, 20));
-        assert_eq!((spectest::MEMORY.1, spectest::MEMORY.2), (1, 2));
     }
 
     #[test]

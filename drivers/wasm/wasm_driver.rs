@@ -10,11 +10,14 @@ use kernel::{connector, prelude::*};
 
 mod attach;
 mod group;
+#[cfg(CONFIG_WASM_SPECTEST)]
 mod host;
 mod platform;
 pub mod protocol;
 mod registry;
 mod service;
+#[cfg(CONFIG_WASM_SPECTEST)]
+pub mod spectest;
 pub mod wire;
 
 module! {

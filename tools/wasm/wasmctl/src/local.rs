@@ -24,14 +24,15 @@ use wasm_engine::{
     MemoryType, Module, Store, TableType, TrapKind,
 };
 use wasm_protocol::{
-    spectest, Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError,
-    ReplyWriter, Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN,
+    Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError, ReplyWriter,
+    Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN,
     MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
 };
 
 use crate::{
     error::Error,
     platform::LocalPlatform,
+    spectest,
     transport::Transport,
     wire::{engine_error, engine_error_with, engine_type, from_wire, to_wire, wire_type},
     DRIVER_VERSION,
