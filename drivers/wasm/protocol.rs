@@ -118,18 +118,19 @@ pub const VERSION_FLAG_PRIVILEGED: u16 = 1;
 /// The size of the fixed part of a [`ListEntry`], before its name.
 pub const LIST_ENTRY_HEADER_LEN: usize = 48;
 
-const CHUNK_HEADER_LEN: usize = 16;
-const INVOKE_HEADER_LEN: usize = 12;
-const RESULTS_HEADER_LEN: usize = 10;
-const LIST_HEADER_LEN: usize = 12;
-const EXPORT_ENTRY_HEADER_LEN: usize = 8;
-const VERSION_BODY_LEN: usize = 36;
-const MODULE_BODY_LEN: usize = 20;
-const INSTANCE_BODY_LEN: usize = 20;
-const STATS_BODY_LEN: usize = 104;
-const TRAP_BODY_LEN: usize = 14;
-const UNLOAD_CASCADE: u32 = 1;
-const LIST_MORE: u16 = 1;
+pub(crate) const CHUNK_HEADER_LEN: usize = 16;
+pub(crate) const INVOKE_HEADER_LEN: usize = 12;
+pub(crate) const RESULTS_HEADER_LEN: usize = 10;
+pub(crate) const LIST_HEADER_LEN: usize = 12;
+pub(crate) const EXPORT_ENTRY_HEADER_LEN: usize = 8;
+pub(crate) const VERSION_BODY_LEN: usize = 36;
+pub(crate) const MODULE_BODY_LEN: usize = 20;
+pub(crate) const INSTANCE_BODY_LEN: usize = 20;
+pub(crate) const STATS_BODY_LEN: usize = 104;
+pub(crate) const TRAP_BODY_LEN: usize = 14;
+pub(crate) const UNLOAD_CASCADE: u32 = 1;
+pub(crate) const LIST_MORE: u16 = 1;
+pub(crate) const ATTACH_SOURCE_LEN: usize = 12;
 
 // Every request and reply of the largest kind fits in one connector message.
 const _: () = assert!(REQUEST_HEADER_LEN + CHUNK_HEADER_LEN + MAX_CHUNK_LEN <= MAX_PAYLOAD_LEN);
@@ -1005,11 +1006,11 @@ pub enum AttachSource {
     Tracepoint(Tracepoint),
 }
 
-const SOURCE_NETFILTER: u8 = 1;
-const SOURCE_TRACEPOINT: u8 = 2;
+pub(crate) const SOURCE_NETFILTER: u8 = 1;
+pub(crate) const SOURCE_TRACEPOINT: u8 = 2;
 
 impl AttachSource {
-    fn encode(&self) -> [u8; 12] {
+    fn encode(&self) -> [u8; ATTACH_SOURCE_LEN] {
         let (kind, a, b, c, priority) = match *self {
             Self::Netfilter {
                 ipv6,
@@ -1030,7 +1031,7 @@ impl AttachSource {
     }
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
-        let bytes = r.take(12)?;
+        let bytes = r.take(ATTACH_SOURCE_LEN)?;
         let field = |i: usize| bytes.get(i).copied().unwrap_or(0);
         let priority = r_i32(bytes.get(4..8).unwrap_or(&[0; 4]));
         if bytes.get(8..12) != Some(&[0, 0, 0, 0][..]) {

@@ -18,6 +18,7 @@ mod registry;
 mod service;
 #[cfg(CONFIG_WASM_SPECTEST)]
 pub mod spectest;
+mod uapi;
 pub mod wire;
 
 module! {
