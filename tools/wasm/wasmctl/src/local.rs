@@ -816,7 +816,7 @@ fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_protocol::{Reply, ReplyBody, Value, ValueList};
+    use wasm_protocol::{Reply, ReplyBody, Value, Values};
 
     fn call(local: &mut Local, request: Request<'_>) -> Vec<u8> {
         let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
@@ -873,13 +873,13 @@ mod tests {
         let ReplyBody::Instance(info) = Reply::decode(&reply).unwrap().body else {
             panic!()
         };
-        let args = [Value::I32(2), Value::I32(3)];
+        let args = Values::new(&[Value::I32(2), Value::I32(3)]);
         let reply = call(
             &mut local,
             Request::Invoke {
                 instance: info.handle,
                 name: "add",
-                args: ValueList::new(&args),
+                args: args.list(),
             },
         );
         let ReplyBody::Results { values, .. } = Reply::decode(&reply).unwrap().body else {
@@ -974,7 +974,7 @@ mod tests {
             Request::Invoke {
                 instance,
                 name,
-                args: ValueList::new(&[]),
+                args: Values::default().list(),
             },
         );
         let reply = Reply::decode(&reply).unwrap();
