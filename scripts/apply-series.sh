@@ -20,7 +20,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-overlay_roots=(rust drivers samples Documentation)
+overlay_roots=(rust drivers samples Documentation include)
 cd "$TOP"
 
 # Which commit claims which overlay file; fail on orphans and double claims.

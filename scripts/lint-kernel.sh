@@ -21,6 +21,21 @@ log "lint: rustfmt clean (${#files[@]} files)"
 log "lint: drivers/wasm/testdata is what clang compiles today"
 
 read -ra vars <<<"$(kmake_vars)"
+
+# The uapi header as the kernel's header test (usr/include/Makefile,
+# CONFIG_UAPI_HEADER_TEST) checks every installed uapi header: C90 and C++98,
+# included twice (a missing guard fails), then headers_check.pl.
+make -s -C "$KERNEL_SRC" O="$BUILD_DIR/vm" ARCH=x86_64 "${vars[@]}" headers
+uapi=$BUILD_DIR/vm/usr/include
+for lang in 'c -std=c90' 'c++ -std=c++98'; do
+	# shellcheck disable=SC2086 # the language and its standard are two words
+	gcc -Wall -Werror -fsyntax-only -nostdinc -I "$uapi" -x $lang /dev/null \
+		-include "$uapi/linux/wasm.h" -include "$uapi/linux/wasm.h" ||
+		die "include/uapi/linux/wasm.h does not compile as ${lang%% *}"
+done
+perl "$KERNEL_SRC/usr/include/headers_check.pl" "$uapi" "$uapi/linux/wasm.h"
+log "lint: include/uapi/linux/wasm.h passes the uapi header test"
+
 outp=$(mktemp)
 trap 'rm -f "$outp"' EXIT
 if ! make -s -C "$KERNEL_SRC" O="$BUILD_DIR/vm" ARCH=x86_64 "${vars[@]}" -j"$JOBS" rustdoc >"$outp" 2>&1 ||

@@ -14,6 +14,7 @@
 //! before it is allocated. An unloaded instance's memory is freed by the next holder of the
 //! state lock ([`Group::collect`]), at once if nobody holds it.
 
+#[cfg(CONFIG_WASM_SPECTEST)]
 use crate::host::Spectest;
 use crate::platform::{Environ, KernelPlatform};
 use crate::registry::ModuleHandle;
@@ -89,6 +90,7 @@ pub(crate) struct GroupState {
     /// Names under which instances of the group are importable (REGISTER).
     pub(crate) registered: KVec<(KVec<u8>, InstanceAddr)>,
     /// The conformance-testing host module, made on first use.
+    #[cfg(CONFIG_WASM_SPECTEST)]
     pub(crate) spectest: Option<Spectest>,
     /// The host functions of the ABI (`kernel`, WASI) made so far, by import.
     pub(crate) abi_funcs: KVec<(u32, FuncAddr)>,
@@ -167,6 +169,7 @@ impl Group {
                 state <- new_mutex!(GroupState {
                     store,
                     registered: KVec::new(),
+                    #[cfg(CONFIG_WASM_SPECTEST)]
                     spectest: None,
                     abi_funcs: KVec::new(),
                     environs: KVec::new(),

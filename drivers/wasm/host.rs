@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The host modules that imports are resolved against.
+//! The `spectest` host module, for the WebAssembly testsuite (`CONFIG_WASM_SPECTEST`).
 
-use crate::protocol::{spectest, Value as ProtoValue};
+use crate::protocol::Value as ProtoValue;
+use crate::spectest;
 use crate::wire::engine_type;
 use kernel::prelude::*;
 use wasm_engine::{
@@ -14,7 +15,7 @@ use wasm_engine::{
 pub(crate) const SPECTEST: &str = spectest::MODULE;
 
 /// The objects of the `spectest` host module, as the WebAssembly testsuite defines it (the
-/// definition is shared with userspace in [`crate::protocol::spectest`]).
+/// definition is shared with `wasmctl --local` in [`crate::spectest`]).
 pub(crate) struct Spectest {
     exports: KVec<(&'static str, Extern)>,
 }

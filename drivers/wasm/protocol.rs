@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The wasm connector protocol, shared by the kernel driver and its userspace tools.
+//! The wasm connector protocol: the driver's half.
 //!
 //! Userspace drives the WebAssembly runtime with messages on the netlink Connector, sent to
 //! [`CONNECTOR_IDX`]/[`CONNECTOR_VAL`]. Every request gets exactly one reply with the request's
-//! `cn_msg` sequence number and `ack = seq + 1`. This file is the single definition of what the
-//! messages' payloads hold; `Documentation/wasm/protocol.rst` describes it in prose.
+//! `cn_msg` sequence number and `ack = seq + 1`. `include/uapi/linux/wasm.h` defines the
+//! messages for C (the driver's build checks that this file agrees with it, see
+//! `drivers/wasm/uapi.rs`); `Documentation/wasm/protocol.rst` describes them in prose.
 //!
-//! The kernel driver builds this file as a module of its crate; `tools/wasm/protocol` builds it
-//! as the crate `wasm_protocol`. It uses `core` only: requests and replies are encoded into
-//! caller-provided buffers and decoded into views that borrow the received bytes. Decoding
-//! checks every length and field and never panics; encoding never writes past its buffer.
+//! This file holds what the driver needs: the codes, the limits, request decoding
+//! ([`Request::decode`]) and reply encoding ([`ReplyWriter`]). It uses `core` only: requests
+//! are decoded into views that borrow the received bytes, replies are written into a
+//! caller-provided buffer. Decoding checks every length and field and never panics; encoding
+//! never writes past its buffer. `tools/wasm/protocol` builds this file too, as part of the
+//! crate `wasm_protocol`, which adds the client's half (request encoding, reply decoding) and
+//! the tests.
 //!
 //! # Layout
 //!
@@ -19,35 +23,6 @@
 //! command's body. A reply payload is a [`REPLY_HEADER_LEN`]-byte header (magic, version,
 //! command, [`Status`], message length, body length), the body, and a UTF-8 message for
 //! humans. Payloads must be exactly as long as their layout says; anything else is malformed.
-//!
-//! # Examples
-//!
-//! A client encodes a request, the driver decodes it and writes the reply, the client decodes
-//! that:
-//!
-//! ```
-//! # use wasm_protocol as protocol;
-//! use protocol::{Command, Reply, ReplyBody, ReplyWriter, Request, MAX_PAYLOAD_LEN};
-//!
-//! let mut request = [0u8; MAX_PAYLOAD_LEN];
-//! let len = Request::LoadEnd { handle: 7 }.encode(&mut request)?;
-//!
-//! // In the driver:
-//! let mut reply = [0u8; MAX_PAYLOAD_LEN];
-//! let req = Request::decode(&request[..len])?;
-//! assert_eq!(req, Request::LoadEnd { handle: 7 });
-//! let mut w = ReplyWriter::ok(&mut reply, req.command())?;
-//! w.module(&protocol::ModuleInfo { handle: 7, size: 41, imports: 0, exports: 1 })?;
-//! w.message("module validated");
-//! let bytes = w.finish()?;
-//!
-//! // Back in userspace:
-//! let reply = Reply::decode(bytes)?;
-//! assert!(reply.status.is_ok());
-//! assert_eq!(reply.message, "module validated");
-//! assert!(matches!(reply.body, ReplyBody::Module(m) if m.exports == 1));
-//! # Ok::<(), protocol::ProtoError>(())
-//! ```
 
 use core::fmt;
 
@@ -118,18 +93,19 @@ pub const VERSION_FLAG_PRIVILEGED: u16 = 1;
 /// The size of the fixed part of a [`ListEntry`], before its name.
 pub const LIST_ENTRY_HEADER_LEN: usize = 48;
 
-const CHUNK_HEADER_LEN: usize = 16;
-const INVOKE_HEADER_LEN: usize = 12;
-const RESULTS_HEADER_LEN: usize = 10;
-const LIST_HEADER_LEN: usize = 12;
-const EXPORT_ENTRY_HEADER_LEN: usize = 8;
-const VERSION_BODY_LEN: usize = 36;
-const MODULE_BODY_LEN: usize = 20;
-const INSTANCE_BODY_LEN: usize = 20;
-const STATS_BODY_LEN: usize = 104;
-const TRAP_BODY_LEN: usize = 14;
-const UNLOAD_CASCADE: u32 = 1;
-const LIST_MORE: u16 = 1;
+pub(crate) const CHUNK_HEADER_LEN: usize = 16;
+pub(crate) const INVOKE_HEADER_LEN: usize = 12;
+pub(crate) const RESULTS_HEADER_LEN: usize = 10;
+pub(crate) const LIST_HEADER_LEN: usize = 12;
+pub(crate) const EXPORT_ENTRY_HEADER_LEN: usize = 8;
+pub(crate) const VERSION_BODY_LEN: usize = 36;
+pub(crate) const MODULE_BODY_LEN: usize = 20;
+pub(crate) const INSTANCE_BODY_LEN: usize = 20;
+pub(crate) const STATS_BODY_LEN: usize = 104;
+pub(crate) const TRAP_BODY_LEN: usize = 14;
+pub(crate) const UNLOAD_CASCADE: u32 = 1;
+pub(crate) const LIST_MORE: u16 = 1;
+pub(crate) const ATTACH_SOURCE_LEN: usize = 12;
 
 // Every request and reply of the largest kind fits in one connector message.
 const _: () = assert!(REQUEST_HEADER_LEN + CHUNK_HEADER_LEN + MAX_CHUNK_LEN <= MAX_PAYLOAD_LEN);
@@ -485,74 +461,10 @@ impl TrapCode {
         Self::Exit,
     ];
 
-    /// The trap code with code `code`, if any.
-    pub fn from_code(code: u16) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.code() == code)
-    }
-
     /// The code on the wire.
     pub fn code(self) -> u16 {
         self as u16
     }
-
-    /// The trap's message, as the WebAssembly testsuite spells it.
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Unreachable => "unreachable",
-            Self::MemoryOutOfBounds => "out of bounds memory access",
-            Self::TableOutOfBounds => "out of bounds table access",
-            Self::UninitializedElement => "uninitialized element",
-            Self::IndirectCallTypeMismatch => "indirect call type mismatch",
-            Self::UndefinedElement => "undefined element",
-            Self::IntegerDivideByZero => "integer divide by zero",
-            Self::IntegerOverflow => "integer overflow",
-            Self::InvalidConversionToInteger => "invalid conversion to integer",
-            Self::CallStackExhausted | Self::ValueStackExhausted => "call stack exhausted",
-            Self::OutOfFuel => "out of fuel",
-            Self::Interrupted => "interrupted",
-            Self::Host => "host function failed",
-            Self::Internal => "internal engine error",
-            Self::Exit => "exit",
-        }
-    }
-}
-
-/// The `spectest` host module, which the driver provides for conformance testing.
-///
-/// The scripts of the WebAssembly specification testsuite import these objects; the driver
-/// provides them, exactly as the reference interpreter does, to every link group that imports
-/// from [`spectest::MODULE`] without having registered that name itself. Each link group gets
-/// its own copy, created when one of its instances first imports from it.
-pub mod spectest {
-    use super::{ValType, Value};
-
-    /// The module name the imports use.
-    pub const MODULE: &str = "spectest";
-
-    /// The functions: names and parameter types. None has results; all do nothing.
-    pub const FUNCS: [(&str, &[ValType]); 7] = [
-        ("print", &[]),
-        ("print_i32", &[ValType::I32]),
-        ("print_i64", &[ValType::I64]),
-        ("print_f32", &[ValType::F32]),
-        ("print_f64", &[ValType::F64]),
-        ("print_i32_f32", &[ValType::I32, ValType::F32]),
-        ("print_f64_f64", &[ValType::F64, ValType::F64]),
-    ];
-
-    /// The globals, all immutable: names and values (666, 666, 666.6 and 666.6).
-    pub const GLOBALS: [(&str, Value); 4] = [
-        ("global_i32", Value::I32(666)),
-        ("global_i64", Value::I64(666)),
-        ("global_f32", Value::F32(0x4426_a666)),
-        ("global_f64", Value::F64(0x4084_d4cc_cccc_cccd)),
-    ];
-
-    /// The table: its name and its minimum and maximum number of `funcref` elements, all null.
-    pub const TABLE: (&str, u32, u32) = ("table", 10, 20);
-
-    /// The memory: its name and its minimum and maximum number of 64 KiB pages, zeroed.
-    pub const MEMORY: (&str, u32, u32) = ("memory", 1, 2);
 }
 
 /// A trap: the body of a [`Status::Trap`] reply.
@@ -695,30 +607,16 @@ impl Value {
     }
 }
 
-/// A list of values: decoded from a message (borrowing its bytes) or to be encoded (borrowing
-/// a slice).
+/// A list of values decoded from a message, borrowing its bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct ValueList<'a> {
-    repr: ValueRepr<'a>,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum ValueRepr<'a> {
     /// Encoded values, known to be valid, a whole number of [`VALUE_LEN`] bytes.
-    Encoded(&'a [u8]),
-    Slice(&'a [Value]),
+    pub(crate) bytes: &'a [u8],
 }
 
 impl<'a> ValueList<'a> {
-    /// A list of the values in `values`.
-    pub fn new(values: &'a [Value]) -> Self {
-        Self {
-            repr: ValueRepr::Slice(values),
-        }
-    }
-
     /// Checks `count` encoded values in `bytes`, which must hold exactly that many.
-    fn decode(bytes: &'a [u8], count: usize) -> Result<Self, ProtoError> {
+    pub(crate) fn decode(bytes: &'a [u8], count: usize) -> Result<Self, ProtoError> {
         if count > MAX_VALUES {
             return Err(ProtoError::TooLarge("value count"));
         }
@@ -733,27 +631,22 @@ impl<'a> ValueList<'a> {
         for chunk in bytes.chunks(VALUE_LEN) {
             Value::from_bytes(chunk)?;
         }
-        Ok(Self {
-            repr: ValueRepr::Encoded(bytes),
-        })
+        Ok(Self { bytes })
     }
 
     /// The number of values.
     pub fn len(&self) -> usize {
-        match self.repr {
-            ValueRepr::Encoded(bytes) => bytes.len() / VALUE_LEN,
-            ValueRepr::Slice(values) => values.len(),
-        }
+        self.bytes.len() / VALUE_LEN
     }
 
     /// Whether there are no values.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.bytes.is_empty()
     }
 
     /// The values, in order.
     pub fn iter(&self) -> ValueIter<'a> {
-        ValueIter { repr: self.repr }
+        ValueIter { bytes: self.bytes }
     }
 }
 
@@ -777,26 +670,17 @@ impl<'a> IntoIterator for ValueList<'a> {
 /// The iterator of a [`ValueList`].
 #[derive(Clone, Debug)]
 pub struct ValueIter<'a> {
-    repr: ValueRepr<'a>,
+    bytes: &'a [u8],
 }
 
 impl Iterator for ValueIter<'_> {
     type Item = Value;
 
     fn next(&mut self) -> Option<Value> {
-        match &mut self.repr {
-            ValueRepr::Encoded(bytes) => {
-                let (first, rest) = bytes.split_at_checked(VALUE_LEN)?;
-                *bytes = rest;
-                // Checked when the list was decoded.
-                Value::from_bytes(first).ok()
-            }
-            ValueRepr::Slice(values) => {
-                let (first, rest) = values.split_first()?;
-                *values = rest;
-                Some(*first)
-            }
-        }
+        let (first, rest) = self.bytes.split_at_checked(VALUE_LEN)?;
+        self.bytes = rest;
+        // Checked when the list was decoded.
+        Value::from_bytes(first).ok()
     }
 }
 
@@ -835,7 +719,7 @@ pub enum Request<'a> {
     /// The instances of a link group share one store: an instance can import what the others
     /// made importable with [`Request::Register`]. Imports are resolved by module name, first
     /// against the names registered in the group, then against the driver's host modules
-    /// ([`spectest`]).
+    /// (the ABI programs import, and with `CONFIG_WASM_SPECTEST` the testsuite's `spectest`).
     Instantiate {
         /// The module's handle.
         module: u64,
@@ -868,7 +752,7 @@ pub enum Request<'a> {
     },
     /// Lists the handles above `cursor`, in increasing order.
     List {
-        /// 0 for the first page, then the previous page's [`ListPage::next_cursor`].
+        /// 0 for the first page, then the previous page's next cursor.
         cursor: u64,
         /// The most entries to return; 0 for as many as fit.
         max_entries: u16,
@@ -881,7 +765,7 @@ pub enum Request<'a> {
     Exports {
         /// The module's or instance's handle.
         handle: u64,
-        /// 0 for the first page, then the previous page's [`ExportPage::next_cursor`].
+        /// 0 for the first page, then the previous page's next cursor.
         cursor: u64,
     },
     /// Makes the exports of `instance` importable, under the module name `name`, by the
@@ -977,17 +861,6 @@ impl NfHook {
     pub fn from_code(code: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|h| *h as u8 == code)
     }
-
-    /// The hook's name, as `wasmctl attach --netfilter` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::PreRouting => "pre_routing",
-            Self::LocalIn => "local_in",
-            Self::Forward => "forward",
-            Self::LocalOut => "local_out",
-            Self::PostRouting => "post_routing",
-        }
-    }
 }
 
 /// A tracepoint programs can attach to.
@@ -1014,15 +887,6 @@ impl Tracepoint {
     pub fn from_code(code: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|t| *t as u8 == code)
     }
-
-    /// The tracepoint's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::SchedProcessExec => "sched_process_exec",
-            Self::SchedProcessFork => "sched_process_fork",
-            Self::SchedProcessExit => "sched_process_exit",
-        }
-    }
 }
 
 /// What an attachment's handler runs for.
@@ -1043,11 +907,11 @@ pub enum AttachSource {
     Tracepoint(Tracepoint),
 }
 
-const SOURCE_NETFILTER: u8 = 1;
-const SOURCE_TRACEPOINT: u8 = 2;
+pub(crate) const SOURCE_NETFILTER: u8 = 1;
+pub(crate) const SOURCE_TRACEPOINT: u8 = 2;
 
 impl AttachSource {
-    fn encode(&self) -> [u8; 12] {
+    pub(crate) fn encode(&self) -> [u8; ATTACH_SOURCE_LEN] {
         let (kind, a, b, c, priority) = match *self {
             Self::Netfilter {
                 ipv6,
@@ -1067,8 +931,8 @@ impl AttachSource {
         [kind, a, b, c, p0, p1, p2, p3, 0, 0, 0, 0]
     }
 
-    fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
-        let bytes = r.take(12)?;
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
+        let bytes = r.take(ATTACH_SOURCE_LEN)?;
         let field = |i: usize| bytes.get(i).copied().unwrap_or(0);
         let priority = r_i32(bytes.get(4..8).unwrap_or(&[0; 4]));
         if bytes.get(8..12) != Some(&[0, 0, 0, 0][..]) {
@@ -1100,7 +964,7 @@ impl AttachSource {
     }
 }
 
-fn r_i32(bytes: &[u8]) -> i32 {
+pub(crate) fn r_i32(bytes: &[u8]) -> i32 {
     let mut b = [0u8; 4];
     b.copy_from_slice(bytes.get(..4).unwrap_or(&[0; 4]));
     i32::from_le_bytes(b)
@@ -1133,7 +997,7 @@ pub struct AttachStats {
 }
 
 impl AttachStats {
-    fn counters(&self) -> [u64; 9] {
+    pub(crate) fn counters(&self) -> [u64; 9] {
         [
             self.events,
             self.busy,
@@ -1145,22 +1009,6 @@ impl AttachStats {
             self.max_ns,
             self.fuel,
         ]
-    }
-
-    fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
-        let source = AttachSource::decode(r)?;
-        Ok(Self {
-            source,
-            events: r.u64()?,
-            busy: r.u64()?,
-            traps: r.u64()?,
-            out_of_fuel: r.u64()?,
-            emitted: r.u64()?,
-            emit_dropped: r.u64()?,
-            total_ns: r.u64()?,
-            max_ns: r.u64()?,
-            fuel: r.u64()?,
-        })
     }
 }
 
@@ -1182,28 +1030,6 @@ pub fn event_header(handle: u64, seq: u64, len: usize) -> [u8; EVENT_HEADER_LEN]
 }
 
 impl<'a> Request<'a> {
-    /// The request's command.
-    pub fn command(&self) -> Command {
-        match self {
-            Self::Version => Command::Version,
-            Self::LoadBegin { .. } => Command::LoadBegin,
-            Self::LoadChunk { .. } => Command::LoadChunk,
-            Self::LoadEnd { .. } => Command::LoadEnd,
-            Self::Instantiate { .. } => Command::Instantiate,
-            Self::Invoke { .. } => Command::Invoke,
-            Self::Unload { .. } => Command::Unload,
-            Self::List { .. } => Command::List,
-            Self::Stats => Command::Stats,
-            Self::Exports { .. } => Command::Exports,
-            Self::Register { .. } => Command::Register,
-            Self::Get { .. } => Command::Get,
-            Self::Transient { .. } => Command::Transient,
-            Self::Args { .. } => Command::Args,
-            Self::Attach { .. } => Command::Attach,
-            Self::AttachInfo { .. } => Command::AttachInfo,
-        }
-    }
-
     /// Decodes a request payload (the bytes after the `cn_msg` header).
     ///
     /// Checks the magic, the version, the command and the body's exact layout, names,
@@ -1340,126 +1166,10 @@ impl<'a> Request<'a> {
         r.finish()?;
         Ok(request)
     }
-
-    /// Encodes the request into `buf`, returning the payload's length.
-    ///
-    /// Fails with [`ProtoError::BufferTooSmall`] if it does not fit, and on values the
-    /// decoder would refuse (names too long, too many values, empty or oversized chunks).
-    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, ProtoError> {
-        let mut w = Writer::new(buf);
-        w.u32(MAGIC)?;
-        w.u16(PROTOCOL_VERSION)?;
-        w.u16(self.command().code())?;
-        match *self {
-            Self::Version | Self::Stats => {}
-            Self::LoadBegin { total_size, name } => {
-                if name.chars().any(char::is_control) {
-                    return Err(ProtoError::InvalidField("module"));
-                }
-                if total_size > MAX_MODULE_LEN {
-                    return Err(ProtoError::TooLarge("module"));
-                }
-                w.u32(total_size)?;
-                w.u16(name_len(name)?)?;
-                w.put(name.as_bytes())?;
-            }
-            Self::LoadChunk {
-                handle,
-                offset,
-                data,
-            } => {
-                if data.is_empty() {
-                    return Err(ProtoError::InvalidField("chunk length"));
-                }
-                if data.len() > MAX_CHUNK_LEN {
-                    return Err(ProtoError::TooLarge("chunk"));
-                }
-                w.u64(handle)?;
-                w.u32(offset)?;
-                w.u32(u32::try_from(data.len()).map_err(|_| ProtoError::TooLarge("chunk"))?)?;
-                w.put(data)?;
-            }
-            Self::LoadEnd { handle } => w.u64(handle)?,
-            Self::Instantiate {
-                module,
-                fuel,
-                max_memory_pages,
-                link,
-            } => {
-                check_link_limits(fuel, max_memory_pages, link)?;
-                w.u64(module)?;
-                w.u64(fuel)?;
-                w.u32(max_memory_pages)?;
-                w.u64(link)?;
-            }
-            Self::Invoke {
-                instance,
-                name,
-                args,
-            } => {
-                w.u64(instance)?;
-                w.u16(name_len(name)?)?;
-                w.u16(value_count(args.len())?)?;
-                w.put(name.as_bytes())?;
-                for value in args.iter() {
-                    w.put(&value.to_bytes())?;
-                }
-            }
-            Self::Unload { handle, cascade } => {
-                w.u64(handle)?;
-                w.u32(if cascade { UNLOAD_CASCADE } else { 0 })?;
-            }
-            Self::List {
-                cursor,
-                max_entries,
-            } => {
-                w.u64(cursor)?;
-                w.u16(max_entries)?;
-            }
-            Self::Exports { handle, cursor } => {
-                w.u64(handle)?;
-                w.u64(cursor)?;
-            }
-            Self::Register { instance, name } | Self::Get { instance, name } => {
-                w.u64(instance)?;
-                w.u16(name_len(name)?)?;
-                w.put(name.as_bytes())?;
-            }
-            Self::Transient { handle } => w.u64(handle)?,
-            Self::Args {
-                instance,
-                args,
-                env,
-            } => {
-                check_list(args, "arguments")?;
-                check_list(env, "environment")?;
-                w.u64(instance)?;
-                w.u32(list_len(args)?)?;
-                w.u32(list_len(env)?)?;
-                w.put(args)?;
-                w.put(env)?;
-            }
-            Self::Attach {
-                module,
-                source,
-                fuel,
-                handler,
-            } => {
-                w.u64(module)?;
-                w.u64(fuel)?;
-                w.put(&source.encode())?;
-                w.u16(name_len(handler)?)?;
-                w.u16(0)?;
-                w.put(handler.as_bytes())?;
-            }
-            Self::AttachInfo { handle } => w.u64(handle)?,
-        }
-        Ok(w.pos)
-    }
 }
 
 /// Reads and checks a request header, returning its command.
-fn read_request_header(r: &mut Reader<'_>) -> Result<Command, ProtoError> {
+pub(crate) fn read_request_header(r: &mut Reader<'_>) -> Result<Command, ProtoError> {
     if r.u32()? != MAGIC {
         return Err(ProtoError::BadMagic);
     }
@@ -1489,7 +1199,11 @@ pub fn raw_command(payload: &[u8]) -> u16 {
 
 /// An INSTANTIATE into an existing link group takes the group's limits: it may not ask for
 /// its own.
-fn check_link_limits(fuel: u64, max_memory_pages: u32, link: u64) -> Result<(), ProtoError> {
+pub(crate) fn check_link_limits(
+    fuel: u64,
+    max_memory_pages: u32,
+    link: u64,
+) -> Result<(), ProtoError> {
     if link != 0 && (fuel != 0 || max_memory_pages != 0) {
         return Err(ProtoError::InvalidField("limits of a linked instance"));
     }
@@ -1497,15 +1211,11 @@ fn check_link_limits(fuel: u64, max_memory_pages: u32, link: u64) -> Result<(), 
 }
 
 /// Checks an ARGS list: empty, or entries each ending with a NUL byte.
-fn check_list<'a>(list: &'a [u8], what: &'static str) -> Result<&'a [u8], ProtoError> {
+pub(crate) fn check_list<'a>(list: &'a [u8], what: &'static str) -> Result<&'a [u8], ProtoError> {
     match list.last() {
         None | Some(0) => Ok(list),
         Some(_) => Err(ProtoError::InvalidField(what)),
     }
-}
-
-fn list_len(list: &[u8]) -> Result<u32, ProtoError> {
-    u32::try_from(list.len()).map_err(|_| ProtoError::TooLarge("argument list"))
 }
 
 /// The first [`OUTPUT_HEADER_LEN`] bytes of an OUTPUT message carrying `len` bytes written
@@ -1525,14 +1235,14 @@ pub fn output_header(fd: u32, len: usize) -> [u8; OUTPUT_HEADER_LEN] {
     ]
 }
 
-fn name_len(name: &str) -> Result<u16, ProtoError> {
+pub(crate) fn name_len(name: &str) -> Result<u16, ProtoError> {
     if name.len() > MAX_NAME_LEN {
         return Err(ProtoError::TooLarge("name"));
     }
     u16::try_from(name.len()).map_err(|_| ProtoError::TooLarge("name"))
 }
 
-fn value_count(count: usize) -> Result<u16, ProtoError> {
+pub(crate) fn value_count(count: usize) -> Result<u16, ProtoError> {
     if count > MAX_VALUES {
         return Err(ProtoError::TooLarge("value count"));
     }
@@ -1558,12 +1268,7 @@ pub struct VersionInfo {
     pub max_fuel: u64,
 }
 
-impl VersionInfo {
-    /// Whether the sender may use the privileged commands.
-    pub fn privileged(&self) -> bool {
-        self.flags & VERSION_FLAG_PRIVILEGED != 0
-    }
-}
+impl VersionInfo {}
 
 /// The body of a successful LOAD_END reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1604,26 +1309,9 @@ pub enum HandleKind {
 }
 
 impl HandleKind {
-    /// The kind with code `code`, if any.
-    pub fn from_code(code: u8) -> Option<Self> {
-        [Self::Upload, Self::Module, Self::Instance, Self::Attachment]
-            .into_iter()
-            .find(|k| k.code() == code)
-    }
-
     /// The code on the wire.
     pub fn code(self) -> u8 {
         self as u8
-    }
-
-    /// The kind's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Upload => "upload",
-            Self::Module => "module",
-            Self::Instance => "instance",
-            Self::Attachment => "attachment",
-        }
     }
 }
 
@@ -1652,7 +1340,7 @@ pub struct ListEntry<'a> {
 
 impl<'a> ListEntry<'a> {
     /// Encodes the fixed part, up to the name.
-    fn encode_header(&self, w: &mut Writer<'_>) -> Result<(), ProtoError> {
+    pub(crate) fn encode_header(&self, w: &mut Writer<'_>) -> Result<(), ProtoError> {
         w.u64(self.handle)?;
         w.u64(self.parent)?;
         w.u64(self.calls)?;
@@ -1663,89 +1351,6 @@ impl<'a> ListEntry<'a> {
         w.u8(self.kind.code())?;
         w.u8(0)?;
         w.u16(name_len(self.name)?)
-    }
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, ProtoError> {
-        let handle = r.u64()?;
-        let parent = r.u64()?;
-        let calls = r.u64()?;
-        let fuel_used = r.u64()?;
-        let size = r.u32()?;
-        let exports = r.u32()?;
-        let memory_pages = r.u32()?;
-        let kind = HandleKind::from_code(r.u8()?).ok_or(ProtoError::InvalidField("kind"))?;
-        if r.u8()? != 0 {
-            return Err(ProtoError::InvalidField("list entry padding"));
-        }
-        let name_len = r.u16()?;
-        let name = r.name(name_len)?;
-        Ok(Self {
-            handle,
-            kind,
-            parent,
-            calls,
-            fuel_used,
-            size,
-            exports,
-            memory_pages,
-            name,
-        })
-    }
-}
-
-/// The body of a successful LIST reply: one page of entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ListPage<'a> {
-    /// The cursor for the next page: the last entry's handle (the request's cursor when there
-    /// are no entries).
-    pub next_cursor: u64,
-    /// Whether entries were left out of this page.
-    pub more: bool,
-    count: u16,
-    entries: &'a [u8],
-}
-
-impl<'a> ListPage<'a> {
-    /// The number of entries.
-    pub fn len(&self) -> usize {
-        usize::from(self.count)
-    }
-
-    /// Whether the page has no entries.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The entries, in increasing order of handle.
-    pub fn entries(&self) -> ListEntries<'a> {
-        ListEntries {
-            r: Reader::new(self.entries),
-        }
-    }
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, ProtoError> {
-        let (next_cursor, count, more, entries) = decode_page(r, ListEntry::decode)?;
-        Ok(Self {
-            next_cursor,
-            more,
-            count,
-            entries,
-        })
-    }
-}
-
-/// The iterator of a [`ListPage`]'s entries.
-#[derive(Clone, Debug)]
-pub struct ListEntries<'a> {
-    r: Reader<'a>,
-}
-
-impl<'a> Iterator for ListEntries<'a> {
-    type Item = ListEntry<'a>;
-
-    fn next(&mut self) -> Option<ListEntry<'a>> {
-        // Checked when the page was decoded.
-        ListEntry::decode(&mut self.r).ok()
     }
 }
 
@@ -1782,7 +1387,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn fields(&self) -> [u64; 13] {
+    pub(crate) fn fields(&self) -> [u64; 13] {
         [
             self.modules,
             self.instances,
@@ -1798,24 +1403,6 @@ impl Stats {
             self.denied,
             self.kernel_bytes,
         ]
-    }
-
-    fn decode(r: &mut Reader<'_>) -> Result<Self, ProtoError> {
-        Ok(Self {
-            modules: r.u64()?,
-            instances: r.u64()?,
-            uploads: r.u64()?,
-            module_bytes: r.u64()?,
-            memory_pages: r.u64()?,
-            loads: r.u64()?,
-            load_failures: r.u64()?,
-            instantiations: r.u64()?,
-            invocations: r.u64()?,
-            traps: r.u64()?,
-            fuel_used: r.u64()?,
-            denied: r.u64()?,
-            kernel_bytes: r.u64()?,
-        })
     }
 }
 
@@ -1834,370 +1421,10 @@ pub enum ExportKind {
 }
 
 impl ExportKind {
-    /// The kind with code `code` (the export kind byte of the binary format), if any.
-    pub fn from_code(code: u8) -> Option<Self> {
-        [Self::Func, Self::Table, Self::Memory, Self::Global]
-            .into_iter()
-            .find(|k| k.code() == code)
-    }
-
     /// The code on the wire.
     pub fn code(self) -> u8 {
         self as u8
     }
-
-    /// The kind's name in the WebAssembly text format.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Func => "func",
-            Self::Table => "table",
-            Self::Memory => "memory",
-            Self::Global => "global",
-        }
-    }
-}
-
-/// A decoded list of value types, one [`ValType`] code per byte.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TypeList<'a> {
-    /// Known to be valid codes.
-    bytes: &'a [u8],
-}
-
-impl<'a> TypeList<'a> {
-    fn decode(bytes: &'a [u8]) -> Result<Self, ProtoError> {
-        if bytes.iter().any(|&b| ValType::from_code(b).is_none()) {
-            return Err(ProtoError::InvalidField("value type"));
-        }
-        Ok(Self { bytes })
-    }
-
-    /// The number of types.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// Whether there are no types.
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
-    /// The types, in order.
-    pub fn iter(&self) -> impl Iterator<Item = ValType> + 'a {
-        self.bytes.iter().filter_map(|&b| ValType::from_code(b))
-    }
-}
-
-/// One entry of an EXPORTS reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExportEntry<'a> {
-    /// What is exported.
-    pub kind: ExportKind,
-    /// The export's name.
-    pub name: &'a str,
-    /// A function's parameter types (empty for the other kinds).
-    pub params: TypeList<'a>,
-    /// A function's result types (empty for the other kinds).
-    pub results: TypeList<'a>,
-}
-
-impl<'a> ExportEntry<'a> {
-    fn decode(r: &mut Reader<'a>) -> Result<Self, ProtoError> {
-        let kind = ExportKind::from_code(r.u8()?).ok_or(ProtoError::InvalidField("kind"))?;
-        if r.u8()? != 0 {
-            return Err(ProtoError::InvalidField("export entry padding"));
-        }
-        let name_len = r.u16()?;
-        let params = usize::from(r.u16()?);
-        let results = usize::from(r.u16()?);
-        if params > MAX_VALUES || results > MAX_VALUES {
-            return Err(ProtoError::TooLarge("value count"));
-        }
-        if kind != ExportKind::Func && (params != 0 || results != 0) {
-            return Err(ProtoError::InvalidField("export types"));
-        }
-        let name = r.name(name_len)?;
-        Ok(Self {
-            kind,
-            name,
-            params: TypeList::decode(r.take(params)?)?,
-            results: TypeList::decode(r.take(results)?)?,
-        })
-    }
-}
-
-/// The body of a successful EXPORTS reply: one page of exports, in the module's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExportPage<'a> {
-    /// The cursor for the next page: the index of the first export not in this one.
-    pub next_cursor: u64,
-    /// Whether exports were left out of this page.
-    pub more: bool,
-    count: u16,
-    entries: &'a [u8],
-}
-
-impl<'a> ExportPage<'a> {
-    /// The number of entries.
-    pub fn len(&self) -> usize {
-        usize::from(self.count)
-    }
-
-    /// Whether the page has no entries.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The entries.
-    pub fn entries(&self) -> ExportEntries<'a> {
-        ExportEntries {
-            r: Reader::new(self.entries),
-        }
-    }
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, ProtoError> {
-        let (next_cursor, count, more, entries) = decode_page(r, ExportEntry::decode)?;
-        Ok(Self {
-            next_cursor,
-            more,
-            count,
-            entries,
-        })
-    }
-}
-
-/// The iterator of an [`ExportPage`]'s entries.
-#[derive(Clone, Debug)]
-pub struct ExportEntries<'a> {
-    r: Reader<'a>,
-}
-
-impl<'a> Iterator for ExportEntries<'a> {
-    type Item = ExportEntry<'a>;
-
-    fn next(&mut self) -> Option<ExportEntry<'a>> {
-        // Checked when the page was decoded.
-        ExportEntry::decode(&mut self.r).ok()
-    }
-}
-
-/// Decodes a page header and checks its `count` entries with `entry`; returns the cursor, the
-/// count, the `more` flag and the entries' bytes.
-fn decode_page<'a, T>(
-    r: &mut Reader<'a>,
-    entry: impl Fn(&mut Reader<'a>) -> Result<T, ProtoError>,
-) -> Result<(u64, u16, bool, &'a [u8]), ProtoError> {
-    let next_cursor = r.u64()?;
-    let count = r.u16()?;
-    let flags = r.u16()?;
-    if flags & !LIST_MORE != 0 {
-        return Err(ProtoError::InvalidField("list flags"));
-    }
-    let entries = r.rest();
-    let mut check = Reader::new(entries);
-    for _ in 0..count {
-        entry(&mut check)?;
-    }
-    check.finish()?;
-    r.skip_rest();
-    Ok((next_cursor, count, flags & LIST_MORE != 0, entries))
-}
-
-/// The body of a reply, by command (successful replies) or by status (failed ones).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplyBody<'a> {
-    /// No body: UNLOAD, REGISTER, and the failures other than those below.
-    Empty,
-    /// VERSION.
-    Version(VersionInfo),
-    /// LOAD_BEGIN: the upload's handle.
-    Upload {
-        /// The handle, which the module keeps after LOAD_END.
-        handle: u64,
-    },
-    /// LOAD_CHUNK: how many bytes the upload has received.
-    Received {
-        /// Bytes received so far.
-        bytes: u32,
-    },
-    /// LOAD_END.
-    Module(ModuleInfo),
-    /// INSTANTIATE.
-    Instance(InstanceInfo),
-    /// INVOKE: the results.
-    Results {
-        /// Fuel the invocation consumed; 0 when not metered.
-        fuel_used: u64,
-        /// The results, in order.
-        values: ValueList<'a>,
-    },
-    /// LIST.
-    List(ListPage<'a>),
-    /// STATS.
-    Stats(Stats),
-    /// EXPORTS.
-    Exports(ExportPage<'a>),
-    /// GET: the global's value.
-    Global(Value),
-    /// [`Status::InvalidModule`]: where the module is invalid.
-    InvalidModule {
-        /// The byte offset in the module.
-        offset: u64,
-    },
-    /// [`Status::Trap`].
-    Trap(TrapInfo),
-    /// ATTACH_INFO.
-    AttachInfo(AttachStats),
-    /// EVENT: a record an attached program emitted.
-    Event {
-        /// The attachment's handle.
-        handle: u64,
-        /// The record's number, from 1, per attachment: a gap means records were lost.
-        seq: u64,
-        /// The record.
-        record: &'a [u8],
-    },
-    /// OUTPUT: bytes a running program wrote.
-    Output {
-        /// The file descriptor: 1 for standard output, 2 for standard error.
-        fd: u32,
-        /// The bytes.
-        data: &'a [u8],
-    },
-}
-
-/// A decoded reply, borrowing the payload it was decoded from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reply<'a> {
-    /// The request's command code, echoed (0 if the request was unreadable).
-    pub command: u16,
-    /// The outcome.
-    pub status: Status,
-    /// The body, decoded according to the command or the status.
-    pub body: ReplyBody<'a>,
-    /// A message for humans (may be empty).
-    pub message: &'a str,
-}
-
-impl<'a> Reply<'a> {
-    /// Decodes a reply payload (the bytes after the `cn_msg` header).
-    ///
-    /// A reply of another protocol version fails with [`ProtoError::UnsupportedVersion`]
-    /// holding the peer's version, whatever its status.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, ProtoError> {
-        let mut r = Reader::new(payload);
-        if r.u32()? != MAGIC {
-            return Err(ProtoError::BadMagic);
-        }
-        let version = r.u16()?;
-        if version != PROTOCOL_VERSION {
-            return Err(ProtoError::UnsupportedVersion(version));
-        }
-        let command = r.u16()?;
-        let status_code = r.u16()?;
-        let status =
-            Status::from_code(status_code).ok_or(ProtoError::UnknownStatus(status_code))?;
-        let message_len = usize::from(r.u16()?);
-        let body_len = usize::try_from(r.u32()?).map_err(|_| ProtoError::Truncated)?;
-        let mut b = Reader::new(r.take(body_len)?);
-        let message = core::str::from_utf8(r.take(message_len)?)
-            .map_err(|_| ProtoError::InvalidField("message"))?;
-        r.finish()?;
-
-        let body = match status {
-            Status::Ok => {
-                let command =
-                    Command::from_code(command).ok_or(ProtoError::UnknownCommand(command))?;
-                decode_ok_body(command, &mut b)?
-            }
-            Status::InvalidModule => ReplyBody::InvalidModule { offset: b.u64()? },
-            Status::Trap => {
-                let code = b.u16()?;
-                let code = TrapCode::from_code(code).ok_or(ProtoError::InvalidField("trap"))?;
-                let known = |v: u32| (v != UNKNOWN_INDEX).then_some(v);
-                ReplyBody::Trap(TrapInfo {
-                    code,
-                    func: known(b.u32()?),
-                    offset: known(b.u32()?),
-                    host_code: b.u32()? as i32,
-                })
-            }
-            _ => ReplyBody::Empty,
-        };
-        b.finish()?;
-        Ok(Self {
-            command,
-            status,
-            body,
-            message,
-        })
-    }
-}
-
-fn decode_ok_body<'a>(command: Command, r: &mut Reader<'a>) -> Result<ReplyBody<'a>, ProtoError> {
-    Ok(match command {
-        Command::Version => ReplyBody::Version(VersionInfo {
-            driver: [r.u16()?, r.u16()?, r.u16()?],
-            flags: r.u16()?,
-            max_module_len: r.u32()?,
-            max_chunk_len: r.u32()?,
-            max_memory_pages: r.u32()?,
-            default_fuel: r.u64()?,
-            max_fuel: r.u64()?,
-        }),
-        Command::LoadBegin => ReplyBody::Upload { handle: r.u64()? },
-        Command::LoadChunk => ReplyBody::Received { bytes: r.u32()? },
-        Command::LoadEnd => ReplyBody::Module(ModuleInfo {
-            handle: r.u64()?,
-            size: r.u32()?,
-            imports: r.u32()?,
-            exports: r.u32()?,
-        }),
-        Command::Instantiate => ReplyBody::Instance(InstanceInfo {
-            handle: r.u64()?,
-            module: r.u64()?,
-            memory_pages: r.u32()?,
-        }),
-        Command::Invoke => {
-            let fuel_used = r.u64()?;
-            let count = usize::from(r.u16()?);
-            let values = ValueList::decode(r.rest(), count)?;
-            r.skip_rest();
-            ReplyBody::Results { fuel_used, values }
-        }
-        Command::Unload => ReplyBody::Empty,
-        Command::List => ReplyBody::List(ListPage::decode(r)?),
-        Command::Stats => ReplyBody::Stats(Stats::decode(r)?),
-        Command::Exports => ReplyBody::Exports(ExportPage::decode(r)?),
-        Command::Register | Command::Transient | Command::Args => ReplyBody::Empty,
-        Command::Attach => ReplyBody::Instance(InstanceInfo {
-            handle: r.u64()?,
-            module: r.u64()?,
-            memory_pages: r.u32()?,
-        }),
-        Command::AttachInfo => ReplyBody::AttachInfo(AttachStats::decode(r)?),
-        Command::Event => {
-            let handle = r.u64()?;
-            let seq = r.u64()?;
-            let record = r.rest();
-            r.skip_rest();
-            if record.len() > MAX_EVENT_RECORD {
-                return Err(ProtoError::TooLarge("event record"));
-            }
-            ReplyBody::Event {
-                handle,
-                seq,
-                record,
-            }
-        }
-        Command::Output => {
-            let fd = r.u32()?;
-            let data = r.rest();
-            r.skip_rest();
-            ReplyBody::Output { fd, data }
-        }
-        Command::Get => ReplyBody::Global(Value::from_bytes(r.take(VALUE_LEN)?)?),
-    })
 }
 
 /// Writes a reply into a caller-provided buffer: the driver's half of the protocol.
@@ -2213,15 +1440,15 @@ fn decode_ok_body<'a>(command: Command, r: &mut Reader<'a>) -> Result<ReplyBody<
 pub struct ReplyWriter<'a> {
     buf: &'a mut [u8],
     command: u16,
-    status: Status,
-    body_len: usize,
-    message_len: usize,
-    page: Option<PageState>,
+    pub(crate) status: Status,
+    pub(crate) body_len: usize,
+    pub(crate) message_len: usize,
+    pub(crate) page: Option<PageState>,
 }
 
 /// A LIST or EXPORTS page being written: its header is at the start of the body.
 #[derive(Clone, Copy, Debug)]
-struct PageState {
+pub(crate) struct PageState {
     count: u16,
     last: u64,
 }
@@ -2264,22 +1491,8 @@ impl<'a> ReplyWriter<'a> {
         w.finish()
     }
 
-    /// The status the reply will carry.
-    pub fn status(&self) -> Status {
-        self.status
-    }
-
-    /// Changes the status, dropping any body and message written so far: for a failure
-    /// discovered after the body was started.
-    pub fn set_status(&mut self, status: Status) {
-        self.status = status;
-        self.body_len = 0;
-        self.message_len = 0;
-        self.page = None;
-    }
-
     /// Appends `bytes` to the body, moving the message (if any) after them.
-    fn body(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
+    pub(crate) fn body(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
         let start = REPLY_HEADER_LEN
             .checked_add(self.body_len)
             .ok_or(ProtoError::BufferTooSmall)?;
@@ -2471,7 +1684,7 @@ impl<'a> ReplyWriter<'a> {
     /// does not fit: end the page there with `more`.
     ///
     /// Fails with [`ProtoError::InvalidField`] if an iterator yields another number of types
-    /// than its length said; the body is then unusable (use [`ReplyWriter::set_status`]).
+    /// than its length said; the body is then unusable (start the reply again).
     pub fn export_entry<P, R>(
         &mut self,
         kind: ExportKind,
@@ -2566,25 +1779,6 @@ impl<'a> ReplyWriter<'a> {
         Ok(())
     }
 
-    /// The body of an EVENT message.
-    pub fn event(&mut self, handle: u64, seq: u64, record: &[u8]) -> Result<(), ProtoError> {
-        if record.len() > MAX_EVENT_RECORD {
-            return Err(ProtoError::TooLarge("event record"));
-        }
-        self.body(&handle.to_le_bytes())?;
-        self.body(&seq.to_le_bytes())?;
-        self.body(record)
-    }
-
-    /// The body of an OUTPUT message: at most [`MAX_OUTPUT_CHUNK`] bytes written to `fd`.
-    pub fn output(&mut self, fd: u32, data: &[u8]) -> Result<(), ProtoError> {
-        if data.len() > MAX_OUTPUT_CHUNK {
-            return Err(ProtoError::TooLarge("output"));
-        }
-        self.body(&fd.to_le_bytes())?;
-        self.body(data)
-    }
-
     /// The body of a STATS reply.
     pub fn stats(&mut self, stats: &Stats) -> Result<(), ProtoError> {
         self.fixed::<STATS_BODY_LEN>(|w| {
@@ -2667,44 +1861,44 @@ impl fmt::Write for ReplyWriter<'_> {
 
 /// A bounds-checked little-endian reader.
 #[derive(Clone, Debug)]
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self { rest: bytes }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
         let (first, rest) = self.rest.split_at_checked(n).ok_or(ProtoError::Truncated)?;
         self.rest = rest;
         Ok(first)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtoError> {
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtoError> {
         self.take(N)?.try_into().map_err(|_| ProtoError::Truncated)
     }
 
-    fn u8(&mut self) -> Result<u8, ProtoError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, ProtoError> {
         let [b] = self.array()?;
         Ok(b)
     }
 
-    fn u16(&mut self) -> Result<u16, ProtoError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, ProtoError> {
         self.array().map(u16::from_le_bytes)
     }
 
-    fn u32(&mut self) -> Result<u32, ProtoError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, ProtoError> {
         self.array().map(u32::from_le_bytes)
     }
 
-    fn u64(&mut self) -> Result<u64, ProtoError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, ProtoError> {
         self.array().map(u64::from_le_bytes)
     }
 
     /// A name of `len` bytes: at most [`MAX_NAME_LEN`], UTF-8.
-    fn name(&mut self, len: u16) -> Result<&'a str, ProtoError> {
+    pub(crate) fn name(&mut self, len: u16) -> Result<&'a str, ProtoError> {
         let len = usize::from(len);
         if len > MAX_NAME_LEN {
             return Err(ProtoError::TooLarge("name"));
@@ -2712,15 +1906,15 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(self.take(len)?).map_err(|_| ProtoError::InvalidField("name"))
     }
 
-    fn rest(&self) -> &'a [u8] {
+    pub(crate) fn rest(&self) -> &'a [u8] {
         self.rest
     }
 
-    fn skip_rest(&mut self) {
+    pub(crate) fn skip_rest(&mut self) {
         self.rest = &[];
     }
 
-    fn finish(&self) -> Result<(), ProtoError> {
+    pub(crate) fn finish(&self) -> Result<(), ProtoError> {
         if self.rest.is_empty() {
             Ok(())
         } else {
@@ -2730,17 +1924,17 @@ impl<'a> Reader<'a> {
 }
 
 /// A bounds-checked little-endian writer.
-struct Writer<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
+pub(crate) struct Writer<'a> {
+    pub(crate) buf: &'a mut [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Writer<'a> {
-    fn new(buf: &'a mut [u8]) -> Self {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
         Self { buf, pos: 0 }
     }
 
-    fn put(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
         let end = self
             .pos
             .checked_add(bytes.len())
@@ -2753,1698 +1947,19 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn u8(&mut self, v: u8) -> Result<(), ProtoError> {
+    pub(crate) fn u8(&mut self, v: u8) -> Result<(), ProtoError> {
         self.put(&[v])
     }
 
-    fn u16(&mut self, v: u16) -> Result<(), ProtoError> {
+    pub(crate) fn u16(&mut self, v: u16) -> Result<(), ProtoError> {
         self.put(&v.to_le_bytes())
     }
 
-    fn u32(&mut self, v: u32) -> Result<(), ProtoError> {
+    pub(crate) fn u32(&mut self, v: u32) -> Result<(), ProtoError> {
         self.put(&v.to_le_bytes())
     }
 
-    fn u64(&mut self, v: u64) -> Result<(), ProtoError> {
+    pub(crate) fn u64(&mut self, v: u64) -> Result<(), ProtoError> {
         self.put(&v.to_le_bytes())
-    }
-}
-
-#[cfg(test)]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::panic
-)]
-mod tests {
-    use super::*;
-    use std::{format, string::String, vec, vec::Vec};
-
-    const ALL_VALUES: [Value; 12] = [
-        Value::I32(-1),
-        Value::I32(i32::MIN),
-        Value::I64(i64::MIN),
-        Value::I64(0x0123_4567_89ab_cdef),
-        Value::F32(0x7fc0_0001), // a NaN with a payload
-        Value::F32(0x8000_0000), // -0.0
-        Value::F64(0x7ff8_0000_0000_0001),
-        Value::F64(0x3ff0_0000_0000_0000),
-        Value::FuncRef(None),
-        Value::FuncRef(Some(u32::MAX)),
-        Value::ExternRef(None),
-        Value::ExternRef(Some(0)),
-    ];
-
-    fn requests() -> Vec<Request<'static>> {
-        vec![
-            Request::Version,
-            Request::Stats,
-            Request::LoadBegin {
-                total_size: 41,
-                name: "add",
-            },
-            Request::LoadBegin {
-                total_size: MAX_MODULE_LEN,
-                name: "",
-            },
-            Request::LoadBegin {
-                total_size: 0,
-                name: "empty",
-            },
-            Request::LoadBegin {
-                total_size: 1,
-                name: "\u{e9}t\u{e9} \u{1f980}",
-            },
-            Request::LoadChunk {
-                handle: u64::MAX,
-                offset: 15360,
-                data: b"\0asm\x01\0\0\0",
-            },
-            Request::LoadChunk {
-                handle: 1,
-                offset: 0,
-                data: &[0xa5; MAX_CHUNK_LEN],
-            },
-            Request::LoadEnd { handle: 3 },
-            Request::Instantiate {
-                module: 3,
-                fuel: 1_000_000,
-                max_memory_pages: 16,
-                link: 0,
-            },
-            Request::Instantiate {
-                module: 3,
-                fuel: 0,
-                max_memory_pages: 0,
-                link: 0,
-            },
-            Request::Instantiate {
-                module: 3,
-                fuel: 0,
-                max_memory_pages: 0,
-                link: u64::MAX,
-            },
-            Request::Invoke {
-                instance: 4,
-                name: "add",
-                args: ValueList::new(&[Value::I32(2), Value::I32(3)]),
-            },
-            Request::Invoke {
-                instance: 4,
-                name: "",
-                args: ValueList::new(&[]),
-            },
-            Request::Invoke {
-                instance: 4,
-                name: "all",
-                args: ValueList::new(&ALL_VALUES),
-            },
-            Request::Unload {
-                handle: 3,
-                cascade: false,
-            },
-            Request::Unload {
-                handle: 3,
-                cascade: true,
-            },
-            Request::List {
-                cursor: 0,
-                max_entries: 0,
-            },
-            Request::List {
-                cursor: 17,
-                max_entries: 5,
-            },
-            Request::Exports {
-                handle: 4,
-                cursor: 0,
-            },
-            Request::Exports {
-                handle: 4,
-                cursor: 3,
-            },
-            Request::Register {
-                instance: 4,
-                name: "M",
-            },
-            Request::Register {
-                instance: 4,
-                name: "",
-            },
-            Request::Get {
-                instance: 4,
-                name: "global_i32",
-            },
-            Request::Get {
-                instance: u64::MAX,
-                name: "\u{e9}\n\0",
-            },
-            Request::Transient { handle: 7 },
-        ]
-    }
-
-    fn encode(request: &Request<'_>) -> Vec<u8> {
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
-        let len = request.encode(&mut buf).unwrap();
-        buf.truncate(len);
-        buf
-    }
-
-    /// Deterministic pseudo-random bytes.
-    fn noise(seed: u64, len: usize) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
-    #[test]
-    fn constants() {
-        assert_eq!(CONNECTOR_IDX, 15);
-        assert_eq!(CONNECTOR_VAL, 1);
-        assert_eq!(MAX_PAYLOAD_LEN, 16364);
-        assert_eq!(&MAGIC.to_le_bytes(), b"WASM");
-        assert_eq!(MAX_CHUNK_LEN, 15360);
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for c in Command::ALL {
-            assert_eq!(Command::from_code(c.code()), Some(c));
-        }
-        assert_eq!(Command::from_code(0), None);
-        assert_eq!(Command::from_code(19), None);
-        for s in Status::ALL {
-            assert_eq!(Status::from_code(s.code()), Some(s));
-        }
-        assert_eq!(Status::from_code(17), None);
-        for t in TrapCode::ALL {
-            assert_eq!(TrapCode::from_code(t.code()), Some(t));
-        }
-        assert_eq!(TrapCode::from_code(0), None);
-        for t in ValType::ALL {
-            assert_eq!(ValType::from_code(t.code()), Some(t));
-        }
-        assert_eq!(ValType::from_code(0x7b), None); // v128
-        for k in [HandleKind::Upload, HandleKind::Module, HandleKind::Instance] {
-            assert_eq!(HandleKind::from_code(k.code()), Some(k));
-        }
-        assert_eq!(HandleKind::from_code(0), None);
-        // The codes are part of the ABI.
-        assert_eq!(Status::Internal.code(), 16);
-        assert_eq!(Command::Stats.code(), 9);
-        assert_eq!(Command::Register.code(), 11);
-        assert_eq!(Command::Get.code(), 12);
-    }
-
-    #[test]
-    fn privileges() {
-        let free: Vec<_> = Command::ALL
-            .into_iter()
-            .filter(|c| !c.needs_privilege())
-            .collect();
-        assert_eq!(free, [Command::Version]);
-    }
-
-    #[test]
-    fn values_round_trip() {
-        for v in ALL_VALUES {
-            let bytes = v.to_bytes();
-            assert_eq!(Value::from_bytes(&bytes), Ok(v));
-            assert_eq!(bytes[0], v.ty().code());
-        }
-        // Exact bits, little-endian.
-        assert_eq!(
-            Value::I32(-2).to_bytes(),
-            [0x7f, 0xfe, 0xff, 0xff, 0xff, 0, 0, 0, 0]
-        );
-        assert_eq!(
-            Value::FuncRef(None).to_bytes(),
-            [0x70, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
-        );
-    }
-
-    #[test]
-    fn values_reject_garbage() {
-        let err = |bytes: &[u8]| Value::from_bytes(bytes).unwrap_err();
-        assert_eq!(
-            err(&[0x7f, 0, 0, 0, 0, 1, 0, 0, 0]),
-            ProtoError::InvalidField("value bits")
-        );
-        assert_eq!(
-            err(&[0x7d, 0, 0, 0, 0, 0, 0, 0, 1]),
-            ProtoError::InvalidField("value bits")
-        );
-        assert_eq!(
-            err(&[0x6f, 0, 0, 0, 0, 1, 0, 0, 0]),
-            ProtoError::InvalidField("value bits")
-        );
-        assert_eq!(
-            err(&[0x70, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
-            ProtoError::InvalidField("value bits")
-        );
-        assert_eq!(
-            err(&[0x7b, 0, 0, 0, 0, 0, 0, 0, 0]),
-            ProtoError::InvalidField("value type")
-        );
-        assert_eq!(err(&[0x7f, 0, 0, 0, 0, 0, 0, 0]), ProtoError::Truncated);
-        assert_eq!(
-            err(&[0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-            ProtoError::TrailingBytes
-        );
-        assert_eq!(err(&[]), ProtoError::Truncated);
-    }
-
-    #[test]
-    fn requests_round_trip() {
-        for request in requests() {
-            let bytes = encode(&request);
-            assert!(bytes.len() <= MAX_PAYLOAD_LEN);
-            assert_eq!(Request::decode(&bytes), Ok(request), "{request:?}");
-            assert_eq!(peek_command(&bytes), Ok(request.command()));
-            assert_eq!(raw_command(&bytes), request.command().code());
-            assert_eq!(&bytes[..4], b"WASM");
-            assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), PROTOCOL_VERSION);
-        }
-    }
-
-    #[test]
-    fn request_layouts_are_exact() {
-        let bytes = encode(&Request::LoadChunk {
-            handle: 0x0102,
-            offset: 0x0304,
-            data: b"xy",
-        });
-        assert_eq!(
-            bytes,
-            [
-                b'W', b'A', b'S', b'M', 3, 0, 3, 0, // header
-                2, 1, 0, 0, 0, 0, 0, 0, // handle
-                4, 3, 0, 0, // offset
-                2, 0, 0, 0, // length
-                b'x', b'y',
-            ]
-        );
-        let bytes = encode(&Request::Invoke {
-            instance: 9,
-            name: "f",
-            args: ValueList::new(&[Value::I64(-1)]),
-        });
-        assert_eq!(
-            bytes,
-            [
-                b'W', b'A', b'S', b'M', 3, 0, 6, 0, // header
-                9, 0, 0, 0, 0, 0, 0, 0, // instance
-                1, 0, 1, 0, // name length, argument count
-                b'f', 0x7e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            ]
-        );
-        assert_eq!(encode(&Request::Version).len(), REQUEST_HEADER_LEN);
-        let bytes = encode(&Request::Instantiate {
-            module: 3,
-            fuel: 0,
-            max_memory_pages: 0,
-            link: 0x0405,
-        });
-        assert_eq!(
-            bytes,
-            [
-                b'W', b'A', b'S', b'M', 3, 0, 5, 0, // header
-                3, 0, 0, 0, 0, 0, 0, 0, // module
-                0, 0, 0, 0, 0, 0, 0, 0, // fuel
-                0, 0, 0, 0, // max_memory_pages
-                5, 4, 0, 0, 0, 0, 0, 0, // link
-            ]
-        );
-        let bytes = encode(&Request::Register {
-            instance: 9,
-            name: "M",
-        });
-        assert_eq!(
-            bytes,
-            [
-                b'W', b'A', b'S', b'M', 3, 0, 11, 0, // header
-                9, 0, 0, 0, 0, 0, 0, 0, // instance
-                1, 0, b'M', // name
-            ]
-        );
-        let bytes = encode(&Request::Get {
-            instance: 9,
-            name: "g",
-        });
-        assert_eq!(
-            bytes,
-            [
-                b'W', b'A', b'S', b'M', 3, 0, 12, 0, // header
-                9, 0, 0, 0, 0, 0, 0, 0, // instance
-                1, 0, b'g', // name
-            ]
-        );
-    }
-
-    #[test]
-    fn largest_requests_fit() {
-        let name = "n".repeat(MAX_NAME_LEN);
-        let args = [Value::F64(0); MAX_VALUES];
-        let bytes = encode(&Request::Invoke {
-            instance: 1,
-            name: &name,
-            args: ValueList::new(&args),
-        });
-        assert!(bytes.len() <= MAX_PAYLOAD_LEN);
-        let decoded = Request::decode(&bytes);
-        assert!(matches!(decoded, Ok(Request::Invoke { args, .. }) if args.len() == MAX_VALUES));
-    }
-
-    #[test]
-    fn truncated_and_extended_requests_are_rejected() {
-        for request in requests() {
-            let bytes = encode(&request);
-            for len in 0..bytes.len() {
-                assert!(
-                    Request::decode(&bytes[..len]).is_err(),
-                    "{request:?} cut at {len}"
-                );
-            }
-            let mut longer = bytes.clone();
-            longer.push(0);
-            assert!(Request::decode(&longer).is_err(), "{request:?} extended");
-        }
-    }
-
-    #[test]
-    fn garbage_requests_never_panic() {
-        for seed in 0..2000u64 {
-            let len = (seed as usize * 7) % 200;
-            let mut bytes = noise(seed, len);
-            let _ = Request::decode(&bytes);
-            let _ = raw_command(&bytes);
-            // With a valid header, so that the bodies are exercised too.
-            if bytes.len() >= REQUEST_HEADER_LEN {
-                bytes[..4].copy_from_slice(b"WASM");
-                bytes[4..6].copy_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-                bytes[6..8].copy_from_slice(&(1 + (seed % 12) as u16).to_le_bytes());
-                let _ = Request::decode(&bytes);
-            }
-        }
-        // Every single-byte change to every valid request.
-        for request in requests() {
-            let bytes = encode(&request);
-            for at in 0..bytes.len().min(64) {
-                for flip in [0x01, 0x80, 0xff] {
-                    let mut b = bytes.clone();
-                    b[at] ^= flip;
-                    let _ = Request::decode(&b);
-                }
-            }
-        }
-    }
-
-    fn body(command: Command, fields: &[&[u8]]) -> Vec<u8> {
-        let mut b = Vec::new();
-        b.extend_from_slice(b"WASM");
-        b.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-        b.extend_from_slice(&command.code().to_le_bytes());
-        for f in fields {
-            b.extend_from_slice(f);
-        }
-        b
-    }
-
-    #[test]
-    fn invalid_request_fields_are_rejected() {
-        let decode = |b: &[u8]| Request::decode(b).unwrap_err();
-        let mut header = encode(&Request::Version);
-        header[0] = b'w';
-        assert_eq!(decode(&header), ProtoError::BadMagic);
-        assert_eq!(raw_command(&header), 0);
-        let mut header = encode(&Request::Version);
-        header[4] = 1;
-        assert_eq!(decode(&header), ProtoError::UnsupportedVersion(1));
-        assert_eq!(
-            ProtoError::UnsupportedVersion(1).status(),
-            Status::UnsupportedVersion
-        );
-        let mut header = encode(&Request::Version);
-        header[6] = 42;
-        assert_eq!(decode(&header), ProtoError::UnknownCommand(42));
-        assert_eq!(peek_command(&header), Err(ProtoError::UnknownCommand(42)));
-        assert_eq!(raw_command(&header), 42);
-
-        let lb = Command::LoadBegin;
-        // An empty module is uploaded like any other, to be found invalid at LOAD_END.
-        assert_eq!(
-            Request::decode(&body(lb, &[&0u32.to_le_bytes(), &[0, 0]])),
-            Ok(Request::LoadBegin {
-                total_size: 0,
-                name: ""
-            })
-        );
-        let too_big = (MAX_MODULE_LEN + 1).to_le_bytes();
-        assert_eq!(
-            decode(&body(lb, &[&too_big, &[0, 0]])),
-            ProtoError::TooLarge("module")
-        );
-        assert_eq!(
-            ProtoError::TooLarge("module").status(),
-            Status::LimitExceeded
-        );
-        let long = [b'a'; MAX_NAME_LEN + 1];
-        let long_len = (MAX_NAME_LEN as u16 + 1).to_le_bytes();
-        assert_eq!(
-            decode(&body(lb, &[&1u32.to_le_bytes(), &long_len, &long])),
-            ProtoError::TooLarge("name")
-        );
-        assert_eq!(
-            decode(&body(
-                lb,
-                &[&1u32.to_le_bytes(), &2u16.to_le_bytes(), &[0xc3, 0x28]]
-            )),
-            ProtoError::InvalidField("name")
-        );
-        assert_eq!(
-            decode(&body(
-                lb,
-                &[&1u32.to_le_bytes(), &2u16.to_le_bytes(), b"a\n"]
-            )),
-            ProtoError::InvalidField("module name")
-        );
-
-        let lc = Command::LoadChunk;
-        let chunk = |len: u32, data: &[u8]| {
-            body(
-                lc,
-                &[
-                    &1u64.to_le_bytes(),
-                    &0u32.to_le_bytes(),
-                    &len.to_le_bytes(),
-                    data,
-                ],
-            )
-        };
-        assert_eq!(
-            decode(&chunk(0, &[])),
-            ProtoError::InvalidField("chunk length")
-        );
-        let big = vec![0u8; MAX_CHUNK_LEN + 1];
-        assert_eq!(
-            decode(&chunk(big.len() as u32, &big)),
-            ProtoError::TooLarge("chunk")
-        );
-        assert_eq!(
-            decode(&chunk(u32::MAX, &[1])),
-            ProtoError::TooLarge("chunk")
-        );
-        assert_eq!(decode(&chunk(3, b"ab")), ProtoError::Truncated);
-        assert_eq!(decode(&chunk(1, b"ab")), ProtoError::TrailingBytes);
-
-        let inv = Command::Invoke;
-        let invoke = |count: u16, values: &[u8]| {
-            body(
-                inv,
-                &[
-                    &1u64.to_le_bytes(),
-                    &0u16.to_le_bytes(),
-                    &count.to_le_bytes(),
-                    values,
-                ],
-            )
-        };
-        assert_eq!(
-            decode(&invoke(1001, &[])),
-            ProtoError::TooLarge("value count")
-        );
-        assert_eq!(
-            decode(&invoke(1, &[0x7f, 0, 0, 0, 0])),
-            ProtoError::Truncated
-        );
-        assert_eq!(
-            decode(&invoke(1, &[0x7b, 0, 0, 0, 0, 0, 0, 0, 0])),
-            ProtoError::InvalidField("value type")
-        );
-        assert_eq!(
-            decode(&invoke(0, &[0x7f, 0, 0, 0, 0, 0, 0, 0, 0])),
-            ProtoError::TrailingBytes
-        );
-
-        let unload = |flags: u32| {
-            body(
-                Command::Unload,
-                &[&1u64.to_le_bytes(), &flags.to_le_bytes()],
-            )
-        };
-        let instantiate = |fuel: u64, pages: u32, link: u64| {
-            body(
-                Command::Instantiate,
-                &[
-                    &1u64.to_le_bytes(),
-                    &fuel.to_le_bytes(),
-                    &pages.to_le_bytes(),
-                    &link.to_le_bytes(),
-                ],
-            )
-        };
-        assert!(Request::decode(&instantiate(5, 6, 0)).is_ok());
-        assert!(Request::decode(&instantiate(0, 0, 7)).is_ok());
-        for (fuel, pages) in [(5, 0), (0, 6)] {
-            assert_eq!(
-                decode(&instantiate(fuel, pages, 7)),
-                ProtoError::InvalidField("limits of a linked instance")
-            );
-        }
-        // The INSTANTIATE of an older draft, without `link`.
-        let mut short = instantiate(0, 0, 0);
-        short.truncate(short.len() - 8);
-        assert_eq!(decode(&short), ProtoError::Truncated);
-        for command in [Command::Register, Command::Get] {
-            let named = |len: u16, name: &[u8]| {
-                body(command, &[&1u64.to_le_bytes(), &len.to_le_bytes(), name])
-            };
-            assert!(Request::decode(&named(1, b"m")).is_ok());
-            assert_eq!(decode(&named(2, b"m")), ProtoError::Truncated);
-            assert_eq!(decode(&named(0, b"m")), ProtoError::TrailingBytes);
-            assert_eq!(
-                decode(&named(2, &[0xc3, 0x28])),
-                ProtoError::InvalidField("name")
-            );
-            assert_eq!(
-                decode(&named(MAX_NAME_LEN as u16 + 1, &[b'a'; MAX_NAME_LEN + 1])),
-                ProtoError::TooLarge("name")
-            );
-        }
-        assert!(Request::decode(&unload(1)).is_ok());
-        assert_eq!(decode(&unload(2)), ProtoError::InvalidField("unload flags"));
-        assert_eq!(
-            decode(&body(Command::Version, &[&[0]])),
-            ProtoError::TrailingBytes
-        );
-        for e in [
-            ProtoError::Truncated,
-            ProtoError::TrailingBytes,
-            ProtoError::BadMagic,
-            ProtoError::InvalidField("x"),
-        ] {
-            assert_eq!(e.status(), Status::MalformedRequest);
-        }
-    }
-
-    #[test]
-    fn encoder_refuses_what_the_decoder_would() {
-        let mut buf = [0u8; MAX_PAYLOAD_LEN];
-        let long = "x".repeat(MAX_NAME_LEN + 1);
-        let too_many = [Value::I32(0); MAX_VALUES + 1];
-        let big = vec![0u8; MAX_CHUNK_LEN + 1];
-        for (request, error) in [
-            (
-                Request::LoadBegin {
-                    total_size: 1,
-                    name: &long,
-                },
-                ProtoError::TooLarge("name"),
-            ),
-            (
-                Request::LoadBegin {
-                    total_size: MAX_MODULE_LEN + 1,
-                    name: "a",
-                },
-                ProtoError::TooLarge("module"),
-            ),
-            (
-                Request::LoadBegin {
-                    total_size: 1,
-                    name: "\0",
-                },
-                ProtoError::InvalidField("module"),
-            ),
-            (
-                Request::LoadChunk {
-                    handle: 1,
-                    offset: 0,
-                    data: &[],
-                },
-                ProtoError::InvalidField("chunk length"),
-            ),
-            (
-                Request::LoadChunk {
-                    handle: 1,
-                    offset: 0,
-                    data: &big,
-                },
-                ProtoError::TooLarge("chunk"),
-            ),
-            (
-                Request::Invoke {
-                    instance: 1,
-                    name: &long,
-                    args: ValueList::new(&[]),
-                },
-                ProtoError::TooLarge("name"),
-            ),
-            (
-                Request::Invoke {
-                    instance: 1,
-                    name: "f",
-                    args: ValueList::new(&too_many),
-                },
-                ProtoError::TooLarge("value count"),
-            ),
-            (
-                Request::Instantiate {
-                    module: 1,
-                    fuel: 1,
-                    max_memory_pages: 0,
-                    link: 2,
-                },
-                ProtoError::InvalidField("limits of a linked instance"),
-            ),
-            (
-                Request::Register {
-                    instance: 1,
-                    name: &long,
-                },
-                ProtoError::TooLarge("name"),
-            ),
-            (
-                Request::Get {
-                    instance: 1,
-                    name: &long,
-                },
-                ProtoError::TooLarge("name"),
-            ),
-        ] {
-            assert_eq!(request.encode(&mut buf), Err(error), "{request:?}");
-        }
-    }
-
-    #[test]
-    fn encoding_into_small_buffers_fails_cleanly() {
-        for request in requests() {
-            let len = encode(&request).len();
-            for size in 0..len {
-                let mut buf = vec![0u8; size];
-                assert_eq!(request.encode(&mut buf), Err(ProtoError::BufferTooSmall));
-            }
-        }
-    }
-
-    /// A sample of every kind of reply, as the driver would write them.
-    fn replies() -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
-        type Make = dyn Fn(&mut [u8]) -> Result<Vec<u8>, ProtoError>;
-        let mut push = |f: &Make| {
-            out.push(f(&mut buf).unwrap());
-        };
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Version)?;
-            w.version(&VersionInfo {
-                driver: [0, 1, 0],
-                flags: VERSION_FLAG_PRIVILEGED,
-                max_module_len: 16 << 20,
-                max_chunk_len: MAX_CHUNK_LEN as u32,
-                max_memory_pages: 1024,
-                default_fuel: 10_000_000,
-                max_fuel: 0,
-            })?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::LoadBegin)?;
-            w.upload(7)?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::LoadChunk)?;
-            w.received(100)?;
-            w.message("100 of 200 bytes");
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::LoadEnd)?;
-            w.module(&ModuleInfo {
-                handle: 7,
-                size: 41,
-                imports: 0,
-                exports: 1,
-            })?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Instantiate)?;
-            w.instance(&InstanceInfo {
-                handle: 8,
-                module: 7,
-                memory_pages: 1,
-            })?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Invoke)?;
-            w.results(12, ALL_VALUES)?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Invoke)?;
-            w.results(0, [])?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| Ok(ReplyWriter::ok(buf, Command::Unload)?.finish()?.to_vec()));
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::List)?;
-            for entry in sample_entries() {
-                assert!(w.list_entry(&entry)?);
-            }
-            w.list_end(0, false)?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::List)?;
-            w.list_end(5, false)?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Stats)?;
-            w.stats(&Stats {
-                modules: 1,
-                instances: 2,
-                traps: 3,
-                denied: 12,
-                ..Stats::default()
-            })?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::new(buf, Command::LoadEnd.code(), Status::InvalidModule)?;
-            w.invalid_module(0x2a)?;
-            w.message("type mismatch");
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::new(buf, Command::Invoke.code(), Status::Trap)?;
-            w.trap(&TrapInfo {
-                code: TrapCode::IntegerDivideByZero,
-                func: Some(3),
-                offset: None,
-                host_code: 0,
-            })?;
-            w.message("integer divide by zero");
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::new(buf, Command::Invoke.code(), Status::Trap)?;
-            w.trap(&TrapInfo {
-                code: TrapCode::Host,
-                func: None,
-                offset: Some(9),
-                host_code: -5,
-            })?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::new(buf, Command::LoadBegin.code(), Status::PermissionDenied)?;
-            w.message("CAP_SYS_ADMIN required");
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            Ok(ReplyWriter::new(buf, 77, Status::UnknownCommand)?
-                .finish()?
-                .to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Exports)?;
-            assert!(w.export_entry(ExportKind::Func, "add", [ValType::I32; 2], [ValType::I32])?);
-            assert!(w.export_entry(ExportKind::Memory, "memory", [], [])?);
-            assert!(w.export_entry(ExportKind::Func, "all", ValType::ALL, [])?);
-            w.message("3 exports");
-            w.exports_end(3, false)?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Register)?;
-            w.message("registered");
-            Ok(w.finish()?.to_vec())
-        });
-        for (_, value) in spectest::GLOBALS {
-            push(&move |buf| {
-                let mut w = ReplyWriter::ok(buf, Command::Get)?;
-                w.global(value)?;
-                Ok(w.finish()?.to_vec())
-            });
-        }
-        push(&|buf| {
-            let mut w = ReplyWriter::ok(buf, Command::Get)?;
-            w.global(Value::FuncRef(None))?;
-            Ok(w.finish()?.to_vec())
-        });
-        push(&|buf| {
-            let mut w = ReplyWriter::new(buf, Command::Instantiate.code(), Status::LinkError)?;
-            w.message("unknown import");
-            Ok(w.finish()?.to_vec())
-        });
-        out
-    }
-
-    fn sample_entries() -> [ListEntry<'static>; 3] {
-        [
-            ListEntry {
-                handle: 1,
-                kind: HandleKind::Upload,
-                parent: 0,
-                calls: 0,
-                fuel_used: 0,
-                size: 100,
-                exports: 50,
-                memory_pages: 0,
-                name: "partial",
-            },
-            ListEntry {
-                handle: 2,
-                kind: HandleKind::Module,
-                parent: 0,
-                calls: 0,
-                fuel_used: 0,
-                size: 41,
-                exports: 1,
-                memory_pages: 0,
-                name: "add",
-            },
-            ListEntry {
-                handle: 3,
-                kind: HandleKind::Instance,
-                parent: 2,
-                calls: 10,
-                fuel_used: 1234,
-                size: 41,
-                exports: 1,
-                memory_pages: 2,
-                name: "add",
-            },
-        ]
-    }
-
-    #[test]
-    fn replies_round_trip() {
-        let replies = replies();
-        let decoded: Vec<Reply<'_>> = replies.iter().map(|r| Reply::decode(r).unwrap()).collect();
-        let mut it = decoded.iter();
-        let mut next = || *it.next().unwrap();
-
-        let r = next();
-        assert_eq!((r.command, r.status, r.message), (1, Status::Ok, ""));
-        let ReplyBody::Version(v) = r.body else {
-            panic!("{r:?}")
-        };
-        assert_eq!(v.driver, [0, 1, 0]);
-        assert!(v.privileged());
-        assert_eq!(
-            (v.max_module_len, v.max_memory_pages, v.default_fuel),
-            (16 << 20, 1024, 10_000_000)
-        );
-        assert_eq!(next().body, ReplyBody::Upload { handle: 7 });
-        let r = next();
-        assert_eq!(
-            (r.body, r.message),
-            (ReplyBody::Received { bytes: 100 }, "100 of 200 bytes")
-        );
-        assert_eq!(
-            next().body,
-            ReplyBody::Module(ModuleInfo {
-                handle: 7,
-                size: 41,
-                imports: 0,
-                exports: 1
-            })
-        );
-        assert_eq!(
-            next().body,
-            ReplyBody::Instance(InstanceInfo {
-                handle: 8,
-                module: 7,
-                memory_pages: 1
-            })
-        );
-        let ReplyBody::Results { fuel_used, values } = next().body else {
-            panic!()
-        };
-        assert_eq!(fuel_used, 12);
-        assert_eq!(values.iter().collect::<Vec<_>>(), ALL_VALUES);
-        assert_eq!(values, ValueList::new(&ALL_VALUES));
-        let ReplyBody::Results { values, .. } = next().body else {
-            panic!()
-        };
-        assert!(values.is_empty());
-        assert_eq!(next().body, ReplyBody::Empty);
-        let ReplyBody::List(page) = next().body else {
-            panic!()
-        };
-        assert_eq!((page.len(), page.more, page.next_cursor), (3, false, 3));
-        assert_eq!(page.entries().collect::<Vec<_>>(), sample_entries());
-        let ReplyBody::List(page) = next().body else {
-            panic!()
-        };
-        assert_eq!((page.len(), page.more, page.next_cursor), (0, false, 5));
-        assert!(page.is_empty() && page.entries().next().is_none());
-        let ReplyBody::Stats(s) = next().body else {
-            panic!()
-        };
-        assert_eq!(
-            (s.modules, s.instances, s.traps, s.denied, s.loads),
-            (1, 2, 3, 12, 0)
-        );
-        let r = next();
-        assert_eq!(
-            (r.status, r.body, r.message),
-            (
-                Status::InvalidModule,
-                ReplyBody::InvalidModule { offset: 0x2a },
-                "type mismatch"
-            )
-        );
-        let r = next();
-        assert_eq!(
-            r.body,
-            ReplyBody::Trap(TrapInfo {
-                code: TrapCode::IntegerDivideByZero,
-                func: Some(3),
-                offset: None,
-                host_code: 0
-            })
-        );
-        assert_eq!(
-            next().body,
-            ReplyBody::Trap(TrapInfo {
-                code: TrapCode::Host,
-                func: None,
-                offset: Some(9),
-                host_code: -5
-            })
-        );
-        let r = next();
-        assert_eq!(
-            (r.status, r.command, r.body),
-            (Status::PermissionDenied, 2, ReplyBody::Empty)
-        );
-        let r = next();
-        assert_eq!((r.status, r.command), (Status::UnknownCommand, 77));
-        let r = next();
-        assert_eq!(r.message, "3 exports");
-        let ReplyBody::Exports(page) = r.body else {
-            panic!()
-        };
-        assert_eq!((page.len(), page.more, page.next_cursor), (3, false, 3));
-        let exports: Vec<_> = page.entries().collect();
-        assert_eq!(exports.len(), 3);
-        assert_eq!(
-            (exports[0].kind, exports[0].name),
-            (ExportKind::Func, "add")
-        );
-        assert_eq!(
-            exports[0].params.iter().collect::<Vec<_>>(),
-            [ValType::I32; 2]
-        );
-        assert_eq!(
-            exports[0].results.iter().collect::<Vec<_>>(),
-            [ValType::I32]
-        );
-        assert_eq!(
-            (exports[1].kind, exports[1].params.len()),
-            (ExportKind::Memory, 0)
-        );
-        assert_eq!(exports[2].params.iter().collect::<Vec<_>>(), ValType::ALL);
-        assert!(exports[2].results.is_empty());
-        let r = next();
-        assert_eq!(
-            (r.command, r.status, r.body, r.message),
-            (11, Status::Ok, ReplyBody::Empty, "registered")
-        );
-        for (_, value) in spectest::GLOBALS {
-            assert_eq!(next().body, ReplyBody::Global(value));
-        }
-        assert_eq!(next().body, ReplyBody::Global(Value::FuncRef(None)));
-        let r = next();
-        assert_eq!(
-            (r.command, r.status, r.body, r.message),
-            (5, Status::LinkError, ReplyBody::Empty, "unknown import")
-        );
-        assert!(it.next().is_none());
-    }
-
-    #[test]
-    fn get_replies_are_checked() {
-        let reply = |body: &[u8]| {
-            let mut b = Vec::new();
-            b.extend_from_slice(b"WASM");
-            b.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-            b.extend_from_slice(&Command::Get.code().to_le_bytes());
-            b.extend_from_slice(&[0, 0, 0, 0]);
-            b.extend_from_slice(&(body.len() as u32).to_le_bytes());
-            b.extend_from_slice(body);
-            b
-        };
-        let decode = |b: &[u8]| Reply::decode(b).map(|_| ()).unwrap_err();
-        let good = Value::I32(-1).to_bytes();
-        assert_eq!(
-            Reply::decode(&reply(&good)).unwrap().body,
-            ReplyBody::Global(Value::I32(-1))
-        );
-        assert_eq!(decode(&reply(&good[..8])), ProtoError::Truncated);
-        assert_eq!(
-            decode(&reply(&[good, good].concat())),
-            ProtoError::TrailingBytes
-        );
-        assert_eq!(
-            decode(&reply(&[0x7b, 0, 0, 0, 0, 0, 0, 0, 0])),
-            ProtoError::InvalidField("value type")
-        );
-        assert_eq!(decode(&reply(&[])), ProtoError::Truncated);
-        let mut small = [0u8; REPLY_HEADER_LEN + VALUE_LEN - 1];
-        let mut w = ReplyWriter::ok(&mut small, Command::Get).unwrap();
-        assert_eq!(w.global(Value::I64(0)), Err(ProtoError::BufferTooSmall));
-    }
-
-    #[test]
-    fn spectest_is_the_reference_interpreters() {
-        assert_eq!(spectest::MODULE, "spectest");
-        let globals: Vec<_> = spectest::GLOBALS.iter().map(|(_, v)| *v).collect();
-        assert_eq!(
-            globals,
-            [
-                Value::I32(666),
-                Value::I64(666),
-                Value::F32(666.6f32.to_bits()),
-                Value::F64(666.6f64.to_bits()),
-            ]
-        );
-        let names: Vec<_> = spectest::FUNCS
-            .iter()
-            .map(|(name, _)| *name)
-            .chain(spectest::GLOBALS.iter().map(|(name, _)| *name))
-            .chain([spectest::TABLE.0, spectest::MEMORY.0])
-            .collect();
-        for (i, name) in names.iter().enumerate() {
-            assert!(name.len() <= MAX_NAME_LEN);
-            assert!(!names[..i].contains(name), "{name} twice");
-        }
-        assert_eq!((spectest::TABLE.1, spectest::TABLE.2), (10, 20));
-        assert_eq!((spectest::MEMORY.1, spectest::MEMORY.2), (1, 2));
-    }
-
-    #[test]
-    fn reply_layout_is_exact() {
-        let mut buf = [0u8; 64];
-        let mut w = ReplyWriter::ok(&mut buf, Command::LoadBegin).unwrap();
-        w.message("hi");
-        w.upload(0x0102).unwrap(); // after the message: the message moves
-        assert_eq!(
-            w.finish().unwrap(),
-            [
-                b'W', b'A', b'S', b'M', 3, 0, 2, 0, // magic, version, command
-                0, 0, 2, 0, 8, 0, 0, 0, // status, message length, body length
-                2, 1, 0, 0, 0, 0, 0, 0, // handle
-                b'h', b'i',
-            ]
-        );
-    }
-
-    #[test]
-    fn truncated_extended_and_mutated_replies_are_rejected() {
-        for reply in replies() {
-            for len in 0..reply.len() {
-                assert!(
-                    Reply::decode(&reply[..len]).is_err(),
-                    "cut at {len}: {reply:?}"
-                );
-            }
-            let mut longer = reply.clone();
-            longer.push(b'x');
-            assert!(Reply::decode(&longer).is_err());
-            for at in 0..reply.len().min(80) {
-                for flip in [0x01, 0x40, 0xff] {
-                    let mut b = reply.clone();
-                    b[at] ^= flip;
-                    let _ = Reply::decode(&b);
-                }
-            }
-        }
-        for seed in 0..2000u64 {
-            let mut bytes = noise(seed, (seed as usize * 13) % 300);
-            let _ = Reply::decode(&bytes);
-            if bytes.len() >= REPLY_HEADER_LEN {
-                bytes[..4].copy_from_slice(b"WASM");
-                bytes[4..6].copy_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-                bytes[6..8].copy_from_slice(&(1 + (seed % 12) as u16).to_le_bytes());
-                bytes[8..10].copy_from_slice(&((seed % 5) as u16 * 2).to_le_bytes());
-                let body_len = (bytes.len() - REPLY_HEADER_LEN) as u32;
-                bytes[10..12].copy_from_slice(&0u16.to_le_bytes());
-                bytes[12..16].copy_from_slice(&body_len.to_le_bytes());
-                let _ = Reply::decode(&bytes);
-            }
-        }
-    }
-
-    #[test]
-    fn invalid_reply_fields_are_rejected() {
-        let header = |command: u16, status: u16, message: &[u8], body: &[u8]| {
-            let mut b = Vec::new();
-            b.extend_from_slice(b"WASM");
-            b.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-            b.extend_from_slice(&command.to_le_bytes());
-            b.extend_from_slice(&status.to_le_bytes());
-            b.extend_from_slice(&(message.len() as u16).to_le_bytes());
-            b.extend_from_slice(&(body.len() as u32).to_le_bytes());
-            b.extend_from_slice(body);
-            b.extend_from_slice(message);
-            b
-        };
-        let decode = |b: &[u8]| Reply::decode(b).unwrap_err();
-        assert!(Reply::decode(&header(7, 0, b"", b"")).is_ok());
-        assert_eq!(
-            decode(&header(7, 99, b"", b"")),
-            ProtoError::UnknownStatus(99)
-        );
-        assert_eq!(
-            decode(&header(99, 0, b"", b"")),
-            ProtoError::UnknownCommand(99)
-        );
-        assert_eq!(
-            decode(&header(7, 0, b"\xff", b"")),
-            ProtoError::InvalidField("message")
-        );
-        assert_eq!(decode(&header(7, 0, b"", b"x")), ProtoError::TrailingBytes);
-        assert_eq!(
-            decode(&header(6, 4, b"", &[0; 14])),
-            ProtoError::InvalidField("trap")
-        );
-        assert_eq!(decode(&header(6, 4, b"", &[1, 0])), ProtoError::Truncated);
-        assert_eq!(
-            decode(&header(6, 0, b"", &[0, 0, 0, 0, 0, 0, 0, 0, 1, 0])),
-            ProtoError::Truncated
-        );
-        let mut list = vec![0u8; LIST_HEADER_LEN];
-        list[10] = 2; // unknown flag
-        assert_eq!(
-            decode(&header(8, 0, b"", &list)),
-            ProtoError::InvalidField("list flags")
-        );
-        list[10] = 0;
-        list[8] = 1; // one entry announced, none there
-        assert_eq!(decode(&header(8, 0, b"", &list)), ProtoError::Truncated);
-        let mut entry = vec![0u8; LIST_ENTRY_HEADER_LEN];
-        entry[44] = 5; // unknown kind
-        let mut bad = list.clone();
-        bad.extend_from_slice(&entry);
-        assert_eq!(
-            decode(&header(8, 0, b"", &bad)),
-            ProtoError::InvalidField("kind")
-        );
-        entry[44] = 1;
-        entry[45] = 1; // padding
-        let mut bad = list.clone();
-        bad.extend_from_slice(&entry);
-        assert_eq!(
-            decode(&header(8, 0, b"", &bad)),
-            ProtoError::InvalidField("list entry padding")
-        );
-        // A lying body length.
-        let mut lying = header(1, 0, b"", &[0; VERSION_BODY_LEN]);
-        lying[12] = 200;
-        assert_eq!(decode(&lying), ProtoError::Truncated);
-        let mut other = header(1, 0, b"", &[]);
-        other[4] = 9;
-        assert_eq!(decode(&other), ProtoError::UnsupportedVersion(9));
-        other[0] = 0;
-        assert_eq!(decode(&other), ProtoError::BadMagic);
-    }
-
-    #[test]
-    fn messages_are_cut_at_character_boundaries() {
-        let mut buf = [0u8; REPLY_HEADER_LEN + 5];
-        let mut w = ReplyWriter::new(&mut buf, 1, Status::Internal).unwrap();
-        assert!(!w.message("ab\u{e9}\u{e9}")); // 2 + 2 + 2 bytes into 5
-        let reply = w.finish().unwrap().to_vec();
-        assert_eq!(Reply::decode(&reply).unwrap().message, "ab\u{e9}");
-
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN + 100];
-        let mut w = ReplyWriter::new(&mut buf, 1, Status::Internal).unwrap();
-        let long = "\u{1f980}".repeat(MAX_PAYLOAD_LEN);
-        use core::fmt::Write;
-        write!(w, "{long}").unwrap();
-        let reply = w.finish().unwrap();
-        assert!(reply.len() <= MAX_PAYLOAD_LEN);
-        let message = Reply::decode(reply).unwrap().message;
-        assert!(message.len() > MAX_PAYLOAD_LEN - REPLY_HEADER_LEN - 4);
-
-        assert_eq!(
-            ReplyWriter::new(&mut [0u8; REPLY_HEADER_LEN - 1], 1, Status::Ok).err(),
-            Some(ProtoError::BufferTooSmall)
-        );
-    }
-
-    #[test]
-    fn list_pages_fill_up_and_say_more() {
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
-        let mut w = ReplyWriter::ok(&mut buf, Command::List).unwrap();
-        w.message("page 1");
-        let name = "m".repeat(MAX_NAME_LEN);
-        let mut pushed = 0u64;
-        loop {
-            let entry = ListEntry {
-                handle: pushed + 1,
-                kind: HandleKind::Module,
-                parent: 0,
-                calls: 0,
-                fuel_used: 0,
-                size: 1,
-                exports: 0,
-                memory_pages: 0,
-                name: &name,
-            };
-            if !w.list_entry(&entry).unwrap() {
-                break;
-            }
-            pushed += 1;
-        }
-        let per_entry = LIST_ENTRY_HEADER_LEN + MAX_NAME_LEN;
-        let expected = (MAX_PAYLOAD_LEN - REPLY_HEADER_LEN - LIST_HEADER_LEN - 6) / per_entry;
-        assert_eq!(pushed as usize, expected);
-        w.list_end(0, true).unwrap();
-        let reply = w.finish().unwrap();
-        let decoded = Reply::decode(reply).unwrap();
-        assert_eq!(decoded.message, "page 1");
-        let ReplyBody::List(page) = decoded.body else {
-            panic!()
-        };
-        assert!(page.more);
-        assert_eq!(page.next_cursor, pushed);
-        assert_eq!(page.entries().count(), expected);
-        assert!(page.entries().all(|e| e.name == name));
-    }
-
-    #[test]
-    fn results_limits() {
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Invoke).unwrap();
-        w.results(0, [Value::I64(-1); MAX_VALUES]).unwrap();
-        w.message("ok");
-        let reply = w.finish().unwrap();
-        let ReplyBody::Results { values, .. } = Reply::decode(reply).unwrap().body else {
-            panic!()
-        };
-        assert_eq!(values.len(), MAX_VALUES);
-        assert!(values.iter().all(|v| v == Value::I64(-1)));
-
-        let mut w = ReplyWriter::ok(&mut buf, Command::Invoke).unwrap();
-        assert_eq!(
-            w.results(0, [Value::I32(0); MAX_VALUES + 1]),
-            Err(ProtoError::TooLarge("value count"))
-        );
-        let mut small = [0u8; REPLY_HEADER_LEN + 12];
-        let mut w = ReplyWriter::ok(&mut small, Command::Invoke).unwrap();
-        assert_eq!(
-            w.results(0, [Value::I32(0)]),
-            Err(ProtoError::BufferTooSmall)
-        );
-    }
-
-    #[test]
-    fn rejections_echo_the_command() {
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
-        let mut request = encode(&Request::LoadEnd { handle: 1 });
-        request.push(0);
-        let error = Request::decode(&request).unwrap_err();
-        let reply = ReplyWriter::reject(&mut buf, &request, &error).unwrap();
-        let reply = Reply::decode(reply).unwrap();
-        assert_eq!(reply.command, Command::LoadEnd.code());
-        assert_eq!(reply.status, Status::MalformedRequest);
-        assert_eq!(reply.message, "trailing bytes after the message");
-        let reply = ReplyWriter::reject(&mut buf, b"junk", &ProtoError::Truncated).unwrap();
-        assert_eq!(Reply::decode(reply).unwrap().command, 0);
-    }
-
-    #[test]
-    fn set_status_drops_the_body() {
-        let mut buf = vec![0u8; 256];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Invoke).unwrap();
-        w.results(0, [Value::I32(1)]).unwrap();
-        w.message("partial");
-        w.set_status(Status::OutOfMemory);
-        assert_eq!(w.status(), Status::OutOfMemory);
-        let reply = Reply::decode(w.finish().unwrap()).unwrap();
-        assert_eq!(
-            (reply.status, reply.body, reply.message),
-            (Status::OutOfMemory, ReplyBody::Empty, "")
-        );
-    }
-
-    #[test]
-    fn errors_display() {
-        let text = format!("{}", ProtoError::UnsupportedVersion(3));
-        assert!(text.contains('3') && text.contains("version"));
-        assert_eq!(format!("{}", Status::NoSuchHandle), "no such handle");
-        let _: String = format!("{:?}", Request::Version);
-    }
-
-    #[test]
-    fn export_entries_are_checked() {
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Exports).unwrap();
-        assert_eq!(
-            w.export_entry(ExportKind::Global, "g", [ValType::I32], []),
-            Err(ProtoError::InvalidField("export types"))
-        );
-        assert_eq!(
-            w.export_entry(ExportKind::Func, "f", [ValType::I32; MAX_VALUES + 1], []),
-            Err(ProtoError::TooLarge("value count"))
-        );
-        let long = "x".repeat(MAX_NAME_LEN + 1);
-        assert_eq!(
-            w.export_entry(ExportKind::Func, &long, [], []),
-            Err(ProtoError::TooLarge("name"))
-        );
-
-        // The largest entry fits; pages fill up.
-        let name = "f".repeat(MAX_NAME_LEN);
-        let mut w = ReplyWriter::ok(&mut buf, Command::Exports).unwrap();
-        let mut pushed = 0;
-        while w
-            .export_entry(
-                ExportKind::Func,
-                &name,
-                [ValType::F64; MAX_VALUES],
-                [ValType::I64; MAX_VALUES],
-            )
-            .unwrap()
-        {
-            pushed += 1;
-        }
-        let per_entry = EXPORT_ENTRY_HEADER_LEN + MAX_NAME_LEN + 2 * MAX_VALUES;
-        assert_eq!(
-            pushed,
-            (MAX_PAYLOAD_LEN - REPLY_HEADER_LEN - LIST_HEADER_LEN) / per_entry
-        );
-        w.exports_end(pushed as u64, true).unwrap();
-        let reply = w.finish().unwrap();
-        let ReplyBody::Exports(page) = Reply::decode(reply).unwrap().body else {
-            panic!()
-        };
-        assert!(page.more);
-        assert_eq!(page.entries().count(), pushed);
-        assert!(page
-            .entries()
-            .all(|e| e.params.len() == MAX_VALUES && e.name == name));
-
-        // Garbage entries.
-        let page = |entry: &[u8]| {
-            let mut b = Vec::new();
-            b.extend_from_slice(b"WASM");
-            b.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-            b.extend_from_slice(&Command::Exports.code().to_le_bytes());
-            b.extend_from_slice(&[0, 0, 0, 0]);
-            b.extend_from_slice(&((LIST_HEADER_LEN + entry.len()) as u32).to_le_bytes());
-            b.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
-            b.extend_from_slice(entry);
-            b
-        };
-        let decode = |b: &[u8]| Reply::decode(b).map(|_| ()).unwrap_err();
-        assert!(Reply::decode(&page(&[0, 0, 1, 0, 1, 0, 0, 0, b'f', 0x7f])).is_ok());
-        assert_eq!(
-            decode(&page(&[0, 0, 1, 0, 1, 0, 0, 0, b'f', 0x7b])),
-            ProtoError::InvalidField("value type")
-        );
-        assert_eq!(
-            decode(&page(&[4, 0, 1, 0, 0, 0, 0, 0, b'f'])),
-            ProtoError::InvalidField("kind")
-        );
-        assert_eq!(
-            decode(&page(&[0, 1, 1, 0, 0, 0, 0, 0, b'f'])),
-            ProtoError::InvalidField("export entry padding")
-        );
-        assert_eq!(
-            decode(&page(&[2, 0, 1, 0, 1, 0, 0, 0, b'm', 0x7f])),
-            ProtoError::InvalidField("export types")
-        );
-        assert_eq!(
-            decode(&page(&[0, 0, 1, 0, 0xe9, 0x03, 0, 0, b'f'])),
-            ProtoError::TooLarge("value count")
-        );
-        assert_eq!(
-            decode(&page(&[0, 0, 1, 0, 2, 0, 0, 0, b'f', 0x7f])),
-            ProtoError::Truncated
-        );
-    }
-
-    /// An iterator whose length lies.
-    struct Liar(usize);
-
-    impl Iterator for Liar {
-        type Item = ValType;
-
-        fn next(&mut self) -> Option<ValType> {
-            self.0 = self.0.checked_sub(1)?;
-            Some(ValType::I32)
-        }
-    }
-
-    impl ExactSizeIterator for Liar {
-        fn len(&self) -> usize {
-            1
-        }
-    }
-
-    #[test]
-    fn lying_type_iterators_are_caught() {
-        let mut buf = vec![0u8; 512];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Exports).unwrap();
-        assert_eq!(
-            w.export_entry(ExportKind::Func, "f", Liar(3), []),
-            Err(ProtoError::InvalidField("export types"))
-        );
-        let mut w = ReplyWriter::ok(&mut buf, Command::Exports).unwrap();
-        assert_eq!(
-            w.export_entry(ExportKind::Func, "f", Liar(0), []),
-            Err(ProtoError::InvalidField("export types"))
-        );
-    }
-
-    #[test]
-    fn output_messages_decode_as_replies() {
-        let data = b"hello, world\n";
-        let header = output_header(2, data.len());
-        let mut message = header.to_vec();
-        message.extend_from_slice(data);
-        let reply = Reply::decode(&message).unwrap();
-        assert_eq!(reply.command, Command::Output.code());
-        assert_eq!(reply.status, Status::Ok);
-        assert_eq!(reply.body, ReplyBody::Output { fd: 2, data });
-        // The writer makes the same bytes.
-        let mut buf = [0u8; 64];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Output).unwrap();
-        w.output(2, data).unwrap();
-        assert_eq!(w.finish().unwrap(), &message[..]);
-        // A full chunk fits a payload; one more byte does not.
-        assert_eq!(OUTPUT_HEADER_LEN + MAX_OUTPUT_CHUNK, MAX_PAYLOAD_LEN);
-        let big = vec![b'x'; MAX_OUTPUT_CHUNK + 1];
-        let mut buf = vec![0u8; MAX_PAYLOAD_LEN + 64];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Output).unwrap();
-        assert_eq!(w.output(1, &big), Err(ProtoError::TooLarge("output")));
-    }
-
-    #[test]
-    fn output_is_not_a_request() {
-        let mut b = Vec::new();
-        b.extend_from_slice(&MAGIC.to_le_bytes());
-        b.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-        b.extend_from_slice(&Command::Output.code().to_le_bytes());
-        assert_eq!(Request::decode(&b), Err(ProtoError::UnknownCommand(14)));
-    }
-
-    #[test]
-    fn args_round_trip_and_are_checked() {
-        let request = Request::Args {
-            instance: 9,
-            args: b"hello.wasm\0a\0b\0",
-            env: b"HOME=/\0",
-        };
-        let bytes = encode(&request);
-        assert_eq!(Request::decode(&bytes), Ok(request));
-        let empty = Request::Args {
-            instance: 9,
-            args: b"",
-            env: b"",
-        };
-        assert_eq!(Request::decode(&encode(&empty)), Ok(empty));
-        // An entry without its NUL is refused on both sides.
-        let bad = Request::Args {
-            instance: 9,
-            args: b"a\0b",
-            env: b"",
-        };
-        let mut buf = [0u8; 64];
-        assert_eq!(
-            bad.encode(&mut buf),
-            Err(ProtoError::InvalidField("arguments"))
-        );
-        let mut raw = encode(&empty);
-        // args_len 1, and one non-NUL byte of arguments.
-        raw[16..20].copy_from_slice(&1u32.to_le_bytes());
-        raw.push(b'x');
-        assert_eq!(
-            Request::decode(&raw),
-            Err(ProtoError::InvalidField("arguments"))
-        );
-        // Lengths beyond the payload are truncation, not a crash.
-        raw[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(Request::decode(&raw), Err(ProtoError::Truncated));
-    }
-
-    #[test]
-    fn attach_requests_and_replies_round_trip() {
-        for source in [
-            AttachSource::Netfilter {
-                ipv6: false,
-                hook: NfHook::LocalIn,
-                priority: -200,
-                default_accept: true,
-            },
-            AttachSource::Netfilter {
-                ipv6: true,
-                hook: NfHook::PostRouting,
-                priority: i32::MAX,
-                default_accept: false,
-            },
-            AttachSource::Tracepoint(Tracepoint::SchedProcessExec),
-        ] {
-            let request = Request::Attach {
-                module: 3,
-                source,
-                fuel: 5000,
-                handler: "on_packet",
-            };
-            let bytes = encode(&request);
-            assert_eq!(Request::decode(&bytes), Ok(request));
-            let stats = AttachStats {
-                source,
-                events: 1,
-                busy: 2,
-                traps: 3,
-                out_of_fuel: 4,
-                emitted: 5,
-                emit_dropped: 6,
-                total_ns: 7,
-                max_ns: 8,
-                fuel: 9,
-            };
-            let mut buf = [0u8; 256];
-            let mut w = ReplyWriter::ok(&mut buf, Command::AttachInfo).unwrap();
-            w.attach_info(&stats).unwrap();
-            let reply = w.finish().unwrap();
-            assert_eq!(
-                Reply::decode(reply).unwrap().body,
-                ReplyBody::AttachInfo(stats)
-            );
-        }
-        // A tracepoint with a priority, an unknown hook, reserved bytes: refused.
-        let mut bytes = encode(&Request::Attach {
-            module: 3,
-            source: AttachSource::Tracepoint(Tracepoint::SchedProcessFork),
-            fuel: 0,
-            handler: "h",
-        });
-        bytes[28] = 1;
-        assert!(Request::decode(&bytes).is_err());
-        bytes[28] = 0;
-        bytes[26] = 9;
-        assert_eq!(
-            Request::decode(&bytes),
-            Err(ProtoError::InvalidField("tracepoint"))
-        );
-        bytes[26] = 2;
-        bytes[32] = 1;
-        assert!(Request::decode(&bytes).is_err());
-        // The two bytes after the handler's length are reserved too (found by the fuzzer:
-        // ignored, they made a request that encodes to other bytes).
-        bytes[32] = 0;
-        assert!(Request::decode(&bytes).is_ok());
-        bytes[38] = 1;
-        assert_eq!(
-            Request::decode(&bytes),
-            Err(ProtoError::InvalidField("attach reserved bytes"))
-        );
-    }
-
-    #[test]
-    fn event_messages_decode() {
-        let record = b"pid=42 comm=true";
-        let mut message = event_header(7, 3, record.len()).to_vec();
-        message.extend_from_slice(record);
-        let reply = Reply::decode(&message).unwrap();
-        assert_eq!(reply.command, Command::Event.code());
-        assert_eq!(
-            reply.body,
-            ReplyBody::Event {
-                handle: 7,
-                seq: 3,
-                record
-            }
-        );
-        let mut buf = [0u8; 128];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Event).unwrap();
-        w.event(7, 3, record).unwrap();
-        assert_eq!(w.finish().unwrap(), &message[..]);
-        // Nobody sends EVENT to the driver.
-        let mut b = message[..8].to_vec();
-        b.truncate(8);
-        assert_eq!(Request::decode(&b), Err(ProtoError::UnknownCommand(16)));
-    }
-
-    /// The byte-level examples of `Documentation/wasm/protocol.rst`.
-    #[test]
-    fn documented_examples() {
-        assert_eq!(
-            encode(&Request::LoadBegin {
-                total_size: 41,
-                name: "add"
-            }),
-            [
-                0x57, 0x41, 0x53, 0x4d, 0x03, 0x00, 0x02, 0x00, //
-                0x29, 0x00, 0x00, 0x00, //
-                0x03, 0x00, 0x61, 0x64, 0x64,
-            ]
-        );
-        let mut buf = [0u8; 64];
-        let mut w = ReplyWriter::ok(&mut buf, Command::Invoke).unwrap();
-        w.results(1, [Value::I32(5)]).unwrap();
-        assert_eq!(
-            w.finish().unwrap(),
-            [
-                0x57, 0x41, 0x53, 0x4d, 0x03, 0x00, 0x06, 0x00, //
-                0x00, 0x00, 0x00, 0x00, 0x13, 0x00, 0x00, 0x00, //
-                0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
-                0x01, 0x00, //
-                0x7f, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-            ]
-        );
-        let mut w = ReplyWriter::new(
-            &mut buf,
-            Command::LoadBegin.code(),
-            Status::PermissionDenied,
-        )
-        .unwrap();
-        w.message("CAP_SYS_ADMIN required");
-        let reply = w.finish().unwrap();
-        assert_eq!(
-            reply[..16],
-            [
-                0x57, 0x41, 0x53, 0x4d, 0x03, 0x00, 0x02, 0x00, //
-                0x01, 0x00, 0x16, 0x00, 0x00, 0x00, 0x00, 0x00,
-            ]
-        );
-        assert_eq!(&reply[16..], b"CAP_SYS_ADMIN required");
     }
 }

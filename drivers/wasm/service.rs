@@ -8,6 +8,7 @@
 
 use crate::attach::{self, AttachError, Program, DEFAULT_EVENT_FUEL};
 use crate::group::{Busy, Group, GroupLimits, GroupState, KernelHook, STORE_BYTES};
+#[cfg(CONFIG_WASM_SPECTEST)]
 use crate::host::{Spectest, SPECTEST};
 use crate::platform::{Environ, KernelPlatform};
 use crate::protocol::{
@@ -1130,8 +1131,36 @@ fn prefix(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or("")
 }
 
+/// The object `module_name`.`name` of the `spectest` host module, which the WebAssembly
+/// testsuite imports; made in the group's store on first use.
+#[cfg(CONFIG_WASM_SPECTEST)]
+fn spectest_import(
+    state: &mut GroupState,
+    module_name: &str,
+    name: &str,
+) -> core::result::Result<Option<Extern>, EngineError> {
+    if module_name != SPECTEST {
+        return Ok(None);
+    }
+    if state.spectest.is_none() {
+        state.spectest = Some(Spectest::new(&mut state.store)?);
+    }
+    Ok(state.spectest.as_ref().and_then(|s| s.get(name)))
+}
+
+/// Without `CONFIG_WASM_SPECTEST` there is no `spectest` host module: its imports are unknown
+/// like any other.
+#[cfg(not(CONFIG_WASM_SPECTEST))]
+fn spectest_import(
+    _state: &mut GroupState,
+    _module_name: &str,
+    _name: &str,
+) -> core::result::Result<Option<Extern>, EngineError> {
+    Ok(None)
+}
+
 /// Resolves a module's imports: against the names registered in the group, then the
-/// kernel's host modules.
+/// kernel's host modules (the ABI, and `spectest` with `CONFIG_WASM_SPECTEST`).
 fn resolve_imports(
     state: &mut GroupState,
     module: &Module,
@@ -1153,13 +1182,8 @@ fn resolve_imports(
                 Some(id) => Some(Extern::Func(abi_func(state, id)?)),
                 None => None,
             }
-        } else if module_name == SPECTEST {
-            if state.spectest.is_none() {
-                state.spectest = Some(Spectest::new(&mut state.store)?);
-            }
-            state.spectest.as_ref().and_then(|s| s.get(name))
         } else {
-            None
+            spectest_import(state, module_name, name)?
         };
         let Some(ext) = found else {
             // Names come from the module and may be huge: quote at most 64 bytes of each.

