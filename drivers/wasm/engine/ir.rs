@@ -14,10 +14,10 @@
 //! so `local.get` and constants cost nothing at run time: they become operands of the
 //! instructions that use them (small constants as immediates, the constants of loops that
 //! cannot be immediates from slots written once on entry, see [`FuncCode::consts`]). Every
-//! value the wasm operand stack would hold at depth `p` lives in slot `t + p`, so the results of a block, the arguments of a call and the
-//! values a branch carries are already where they must be in the common case. A call's
-//! arguments are the caller's topmost temporaries, and the callee's frame starts there:
-//! frames overlap and nothing is copied.
+//! value the wasm operand stack would hold at depth `p` lives in slot `t + p`, so the results
+//! of a block, the arguments of a call and the values a branch carries are already where they
+//! must be in the common case. A call's arguments are the caller's topmost temporaries, and
+//! the callee's frame starts there: frames overlap and nothing is copied.
 //!
 //! Instructions are fused where compilers emit sequences: a comparison followed by `br_if` or
 //! `if` is one compare-and-branch, an operand that is a small constant is an immediate
@@ -253,11 +253,15 @@ ops! {
         I64RotrImm,
     }
     bin2 {
-        F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd, F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR, F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
+        F64AddAdd, F64AddAddR, F64AddSub, F64AddSubR, F64AddMul, F64AddMulR, F64SubAdd,
+        F64SubAddR, F64SubSub, F64SubSubR, F64SubMul, F64SubMulR, F64MulAdd, F64MulAddR,
+        F64MulSub, F64MulSubR, F64MulMul, F64MulMulR,
         I32MulAdd, I32XorXor, I32AddAdd,
     }
     bin_imm2 {
-        I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm,
+        I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr,
+        I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm,
+        I32XorShlImm, I32AddAndImm, I32AddShlImm,
     }
     imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm }
     br_cmp {
