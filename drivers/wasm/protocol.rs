@@ -6,7 +6,7 @@
 //! [`CONNECTOR_IDX`]/[`CONNECTOR_VAL`]. Every request gets exactly one reply with the request's
 //! `cn_msg` sequence number and `ack = seq + 1`. `include/uapi/linux/wasm.h` defines the
 //! messages for C (the driver's build checks that this file agrees with it, see
-//! `drivers/wasm/uapi.rs`); `Documentation/wasm/protocol.rst` describes them in prose.
+//! `drivers/wasm/uapi.rs`); `Documentation/userspace-api/wasm.rst` describes them in prose.
 //!
 //! This file holds what the driver needs: the codes, the limits, request decoding
 //! ([`Request::decode`]) and reply encoding ([`ReplyWriter`]). It uses `core` only: requests

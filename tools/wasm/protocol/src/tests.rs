@@ -1612,7 +1612,7 @@ fn event_messages_decode() {
     assert_eq!(Request::decode(&b), Err(ProtoError::UnknownCommand(16)));
 }
 
-/// The byte-level examples of `Documentation/wasm/protocol.rst`.
+/// The byte-level examples of `Documentation/userspace-api/wasm.rst`.
 #[test]
 fn documented_examples() {
     assert_eq!(
