@@ -9,6 +9,18 @@
 set -e
 ifconfig lo 127.0.0.1 up
 
+# INVOKE of an attachment's export answers BUSY while its handler runs on
+# another CPU (attach.rst): that is the documented answer, so try again.
+invoke() {
+	tries=0
+	while ! wasmctl invoke "$@" 2>/tmp/invoke.err; do
+		grep -q busy /tmp/invoke.err || { cat /tmp/invoke.err >&2; return 1; }
+		tries=$((tries + 1))
+		[ $tries -lt 100 ] || { echo "still busy after $tries tries" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
 # The filter: ping gets no answer, the program counted the one it dropped,
 # and after detaching, ping works again.
 h=$(wasmctl attach -f /examples/attach/icmp-filter.wat --netfilter ipv4:local_in \
@@ -18,7 +30,7 @@ if timeout 3 ping -c 1 127.0.0.1 >/tmp/ping 2>&1; then
 	cat /tmp/ping
 	exit 1
 fi
-[ "$(wasmctl invoke "$h" dropped)" = 1 ] || { wasmctl invoke "$h" dropped; exit 1; }
+[ "$(invoke "$h" dropped)" = 1 ] || { invoke "$h" dropped; exit 1; }
 wasmctl list >/tmp/list
 grep -q "attachment" /tmp/list
 grep -q "netfilter ipv4:local_in" /tmp/list || { cat /tmp/list; exit 1; }
@@ -39,7 +51,7 @@ n=$(grep -c ' file /bin/true$' /tmp/events || true)
 [ "$n" -eq 5 ] || { echo "$n records of /bin/true:"; cat /tmp/events; exit 1; }
 grep -q '^[0-9]* #[0-9]*: pid [0-9]* comm true file /bin/true$' /tmp/events ||
 	{ cat /tmp/events; exit 1; }
-[ "$(wasmctl invoke "$h" execs)" -ge 5 ]
+[ "$(invoke "$h" execs)" -ge 5 ]
 wasmctl detach "$h"
 
 # A handler that never returns: its fuel cuts it off, the packet gets the
@@ -64,7 +76,7 @@ a=$(wasmctl attach -f /tmp/accept.wat --netfilter ipv4:local_out --handler accep
 b=$(wasmctl attach -f /tmp/accept.wat --netfilter ipv4:local_in --handler accept)
 hooked=$(wasm-hostile udp-flood 20000 1 9 | sed 's/.* \([0-9]*\) ns each/\1/')
 echo "  a datagram through two attached hooks: $hooked ns, without: $bare ns (ratio $((hooked * 100 / bare))%)"
-[ "$(wasmctl invoke "$a" count)" -ge 20000 ]
+[ "$(invoke "$a" count)" -ge 20000 ]
 wasmctl detach "$a"
 wasmctl detach "$b"
 
@@ -75,7 +87,7 @@ flood=$!
 i=0
 while kill -0 "$flood" 2>/dev/null; do
 	h=$(wasmctl attach -f /tmp/accept.wat --netfilter ipv4:local_out --handler accept)
-	wasmctl invoke "$h" count >/dev/null
+	invoke "$h" count >/dev/null
 	wasmctl detach "$h"
 	i=$((i + 1))
 done
