@@ -16,7 +16,7 @@
  * on the wire. Payloads must be exactly as long as their layout says. Names
  * are UTF-8, not NUL-terminated, at most WASM_MAX_NAME_LEN bytes.
  *
- * Documentation/wasm/protocol.rst describes the commands in prose.
+ * Documentation/userspace-api/wasm.rst describes the commands in prose.
  */
 
 #ifndef _UAPI_LINUX_WASM_H
