@@ -1662,19 +1662,19 @@ fn execute<T: 'static, M: ModuleRef>(
                 }
                 Op::I32AndImmShlImm { d, a, imm, k } => {
                     let t = (r!(a) as u32) & (imm as u32);
-                    w!(d, w32(t.wrapping_shl(k as i32 as u32)))
+                    w!(d, w32(t.wrapping_shl(i32::from(k) as u32)))
                 }
                 Op::I32ShrUImmAndImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_shr(k as i32 as u32);
+                    let t = (r!(a) as u32).wrapping_shr(i32::from(k) as u32);
                     w!(d, w32(t & (imm as u32)))
                 }
                 Op::I32AddImmAndImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_add(k as i32 as u32);
+                    let t = (r!(a) as u32).wrapping_add(i32::from(k) as u32);
                     w!(d, w32(t & (imm as u32)))
                 }
                 Op::I32MulImmShrUImm { d, a, imm, k } => {
                     let t = (r!(a) as u32).wrapping_mul(imm as u32);
-                    w!(d, w32(t.wrapping_shr(k as i32 as u32)))
+                    w!(d, w32(t.wrapping_shr(i32::from(k) as u32)))
                 }
                 Op::I32MulAdd { d, a, b: x, c } => {
                     let t = (r!(a) as u32).wrapping_mul(r!(x) as u32);
