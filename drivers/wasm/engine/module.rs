@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::{message, Error, Trap};
 use crate::host::InterruptHook;
 use crate::ir::{FuncCode, Op};
-use crate::translate::{translate_function, ModuleContext};
+use crate::translate::{translate_function, ModuleContext, Scratch};
 use crate::value::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -230,6 +230,7 @@ impl Module {
         // function, so that the work can be interrupted between steps.
         let mut validator = Validator::new_with_features(features());
         let mut allocations = FuncValidatorAllocations::default();
+        let mut scratch = Scratch::default();
         let mut parser = Parser::new(0);
         // The decoder must reject the encodings of proposals the engine does not accept
         // (e.g. multi-memory indices), not only the validator.
@@ -240,7 +241,13 @@ impl Module {
                 validator.payload(&payload).map_err(parse_error)?
             {
                 let mut func_validator = func.into_validator(core::mem::take(&mut allocations));
-                module.function(config, &body, &mut func_validator, &mut yield_now)?;
+                module.function(
+                    config,
+                    &body,
+                    &mut func_validator,
+                    &mut scratch,
+                    &mut yield_now,
+                )?;
                 allocations = func_validator.into_allocations();
                 if module.code.len().is_multiple_of(256) {
                     yield_now()?;
@@ -258,6 +265,7 @@ impl Module {
         config: &Config,
         body: &wasmparser::FunctionBody<'_>,
         validator: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+        scratch: &mut Scratch,
         yield_now: &mut dyn FnMut() -> Result<(), Error>,
     ) -> Result<(), Error> {
         let func_index = self
@@ -277,7 +285,7 @@ impl Module {
             func_types: &self.func_types,
             num_imported_funcs: self.num_imported_funcs,
         };
-        let code = translate_function(&ctx, func_index, ty, body, validator, yield_now)?;
+        let code = translate_function(&ctx, func_index, ty, body, validator, scratch, yield_now)?;
         let bytes = code.ops.len() * core::mem::size_of::<Op>() + code.offsets.len() * 4;
         self.code_bytes = self.code_bytes.saturating_add(bytes);
         if self.code_bytes > config.max_code_bytes {

@@ -150,6 +150,7 @@ pub(crate) fn translate_function(
     ty: &FuncType,
     body: &wasmparser::FunctionBody<'_>,
     validator: &mut FuncValidator<ValidatorResources>,
+    scratch: &mut Scratch,
     yield_now: &mut dyn FnMut() -> Result<(), Error>,
 ) -> Result<FuncCode, Error> {
     let mut locals_reader = body
@@ -168,8 +169,10 @@ pub(crate) fn translate_function(
         }
     }
     let mut since_yield = 0u32;
-    let pool = loop_constants(body, &mut since_yield, yield_now)?;
-    let mut t = Translator::new(ctx, ty, num_locals, pool)?;
+    let mut buffers = core::mem::take(scratch);
+    buffers.clear();
+    loop_constants(body, &mut buffers.pool, &mut since_yield, yield_now)?;
+    let mut t = Translator::new(ctx, ty, num_locals, buffers)?;
     let mut reader = body
         .get_operators_reader()
         .map_err(crate::module::parse_error)?;
@@ -192,8 +195,53 @@ pub(crate) fn translate_function(
     }
     reader.finish().map_err(crate::module::parse_error)?;
     let code = t.finish(func_index)?;
+    *scratch = t.into_scratch();
     verify(&code)?;
     Ok(code)
+}
+
+/// The working buffers of a translation, kept from one function to the next. Without them a
+/// module of many small functions makes a dozen growing vectors per function: 100 000
+/// functions made over a million allocations, each one saving stack traces in a KASAN and
+/// kmemleak kernel. The translated code is copied out of them at its exact size, which is
+/// also the size `max_code_bytes` counts. Their capacity is that of the largest function
+/// so far, and they are freed when the module is loaded.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    ops: Vec<Op>,
+    offsets: Vec<u32>,
+    stack: Vec<Operand>,
+    ctrl: Vec<Ctrl>,
+    local_refs: Vec<u32>,
+    labels: Vec<Label>,
+    patches: Vec<Patch>,
+    regions: Vec<Region>,
+    cost_links: Vec<(u32, u32)>,
+    pool: Vec<u64>,
+}
+
+impl Scratch {
+    /// Empties every buffer, keeping its capacity.
+    fn clear(&mut self) {
+        self.ops.clear();
+        self.offsets.clear();
+        self.stack.clear();
+        self.ctrl.clear();
+        self.local_refs.clear();
+        self.labels.clear();
+        self.patches.clear();
+        self.regions.clear();
+        self.cost_links.clear();
+        self.pool.clear();
+    }
+}
+
+/// A copy of `items` in an allocation of exactly their size.
+fn exact_copy<T: Copy>(items: &[T]) -> Result<Vec<T>, Error> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(items.len())?;
+    copy.extend_from_slice(items);
+    Ok(copy)
 }
 
 /// The most constants a function keeps in its frame (see [`FuncCode::consts`]).
@@ -207,12 +255,12 @@ pub const MAX_FRAME_CONSTS: usize = 32;
 /// translation that follows reports it.
 fn loop_constants(
     body: &wasmparser::FunctionBody<'_>,
+    pool: &mut Vec<u64>,
     since_yield: &mut u32,
     yield_now: &mut dyn FnMut() -> Result<(), Error>,
-) -> Result<Vec<u64>, Error> {
-    let mut pool: Vec<u64> = Vec::new();
+) -> Result<(), Error> {
     let Ok(mut reader) = body.get_operators_reader() else {
-        return Ok(pool);
+        return Ok(());
     };
     // Block nesting, and the depth of the outermost open loop.
     let mut depth = 0u32;
@@ -256,10 +304,10 @@ fn loop_constants(
             if pool.len() >= MAX_FRAME_CONSTS {
                 break;
             }
-            try_push(&mut pool, v)?;
+            try_push(pool, v)?;
         }
     }
-    Ok(pool)
+    Ok(())
 }
 
 /// Checks what the interpreter relies on to access slots and fetch instructions without
@@ -475,21 +523,32 @@ impl<'a> Translator<'a> {
         ctx: &'a ModuleContext<'a>,
         ty: &FuncType,
         num_locals: u32,
-        pool: Vec<u64>,
+        scratch: Scratch,
     ) -> Result<Self, Error> {
+        let Scratch {
+            ops,
+            offsets,
+            stack,
+            ctrl,
+            mut local_refs,
+            labels,
+            patches,
+            regions,
+            cost_links,
+            pool,
+        } = scratch;
         let temp_base = num_locals
             .checked_add(pool.len() as u32)
             .filter(|&n| n <= u32::from(Slot::MAX))
             .ok_or_else(too_big)?;
-        let mut local_refs = Vec::new();
-        local_refs.try_reserve_exact(num_locals as usize)?;
+        local_refs.try_reserve(num_locals as usize)?;
         local_refs.resize(num_locals as usize, 0);
         let mut t = Self {
             ctx,
-            ops: Vec::new(),
-            offsets: Vec::new(),
-            stack: Vec::new(),
-            ctrl: Vec::new(),
+            ops,
+            offsets,
+            stack,
+            ctrl,
             num_locals,
             pool,
             temp_base,
@@ -502,10 +561,10 @@ impl<'a> Translator<'a> {
             dead_depth: 0,
             offset: 0,
             fuse_floor: 0,
-            labels: Vec::new(),
-            patches: Vec::new(),
-            regions: Vec::new(),
-            cost_links: Vec::new(),
+            labels,
+            patches,
+            regions,
+            cost_links,
             region: 0,
         };
         try_push(
@@ -534,7 +593,7 @@ impl<'a> Translator<'a> {
         Ok(t)
     }
 
-    fn finish(mut self, func_index: u32) -> Result<FuncCode, Error> {
+    fn finish(&mut self, func_index: u32) -> Result<FuncCode, Error> {
         if !self.ctrl.is_empty() {
             return Err(internal("unbalanced blocks"));
         }
@@ -549,16 +608,32 @@ impl<'a> Translator<'a> {
             .filter(|&n| n <= u32::from(Slot::MAX))
             .ok_or_else(too_big)?;
         Ok(FuncCode {
-            ops: self.ops,
-            offsets: self.offsets,
+            ops: exact_copy(&self.ops)?,
+            offsets: exact_copy(&self.offsets)?,
             func_index,
             num_params: self.num_params as u16,
             num_locals: self.num_locals as u16,
             num_results: self.num_results as u16,
             num_slots: num_slots as u16,
             entry_cost,
-            consts: self.pool,
+            consts: exact_copy(&self.pool)?,
         })
+    }
+
+    /// Gives the buffers back for the next function.
+    fn into_scratch(self) -> Scratch {
+        Scratch {
+            ops: self.ops,
+            offsets: self.offsets,
+            stack: self.stack,
+            ctrl: self.ctrl,
+            local_refs: self.local_refs,
+            labels: self.labels,
+            patches: self.patches,
+            regions: self.regions,
+            cost_links: self.cost_links,
+            pool: self.pool,
+        }
     }
 
     // ---- instructions and fuel regions ----
