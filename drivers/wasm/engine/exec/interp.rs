@@ -889,7 +889,11 @@ fn execute<T: 'static, M: ModuleRef>(
         }
         macro_rules! charge {
             ($cost:expr) => {{
-                countdown -= i64::from($cost);
+                // Cannot wrap: the countdown is at most the interrupt interval and at least
+                // minus one region's cost (a negative one is refuelled at once). Wrapping,
+                // not checked, so that kernels built with CONFIG_RUST_OVERFLOW_CHECKS get
+                // no extra branch per region.
+                countdown = countdown.wrapping_sub(i64::from($cost));
                 if countdown < 0 {
                     countdown = tri!(cx.refuel(countdown));
                 }
@@ -941,10 +945,13 @@ fn execute<T: 'static, M: ModuleRef>(
         macro_rules! ea {
             ($addr:expr, $offset:expr, $n:expr) => {{
                 let ea = u64::from($addr as u32) + u64::from($offset);
-                if ea + $n as u64 > mem_len as u64 {
+                // Neither wraps: `ea < 2^33` and `$n <= 16`; `mem_len >= ea + $n >= $n` after
+                // the check. Wrapping forms keep overflow-checked kernel builds from adding
+                // a branch per access.
+                if ea.wrapping_add($n as u64) > mem_len as u64 {
                     trap!(TrapKind::MemoryOutOfBounds);
                 }
-                nospec_index(ea as usize, mem_len - $n)
+                nospec_index(ea as usize, mem_len.wrapping_sub($n))
             }};
         }
         // The wrapping form: `addr + offset` modulo 2^32 (see `Op`).
