@@ -60,7 +60,14 @@ done
 wait
 peak=$((before - low))
 echo "  flood: 10 MiB through the connector; peak memory use during the run: $peak KiB"
-[ "$peak" -lt 4096 ] || { echo "10 MiB of output used $peak KiB"; exit 1; }
+# KASAN keeps freed objects in a quarantine of up to 1/32 of memory, so in a
+# KASAN kernel MemFree also counts the messages already delivered and freed:
+# the bound is only meaningful, and only checked, without it.
+if grep -q ' kasan_quarantine_reduce$' /proc/kallsyms; then
+	echo "  (KASAN kernel: freed messages sit in its quarantine; bound not checked)"
+else
+	[ "$peak" -lt 4096 ] || { echo "10 MiB of output used $peak KiB"; exit 1; }
+fi
 [ "$(sed -n 2p /tmp/flood.tail)" = "$(($(sed -n 1p /tmp/flood.tail) - 1)) lines, 10485769 bytes, checksum bcf547dc" ] ||
 	{ echo "flood:"; cat /tmp/flood.tail; exit 1; }
 [ "$(cut -d' ' -f1 /tmp/flood.md5)" = "$(cat /examples/expected/flood_10.md5)" ] ||
