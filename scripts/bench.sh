@@ -69,6 +69,16 @@ build_engine_runner_aligned() {
 		--locked -p wasm-bench
 }
 
+# The control for the kernel's code generation (see evaluation-kernel.rst):
+# wasmctl for the guest with no jump tables, as the kernel builds Rust (IBT and
+# retpolines forbid them), in a target directory of its own.
+export BENCH_WASMCTL_NOJT=$CACHE/cargo-target-nojt/release/wasmctl
+build_wasmctl_nojt() {
+	CARGO_TARGET_DIR=$CACHE/cargo-target-nojt RUSTFLAGS="-C jump-tables=n" \
+		"$HOST_CARGO" build -q --release --manifest-path "$TOP/tools/wasm/Cargo.toml" \
+		--locked -p wasmctl
+}
+
 # No __pycache__ in the source tree.
 export PYTHONDONTWRITEBYTECODE=1
 cd "$TOP"
@@ -87,6 +97,7 @@ smoke)
 	"$SYS_PYTHON" tools/wasm/bench/bench.py smoke
 	;;
 kernel)
+	build_wasmctl_nojt
 	"$SYS_PYTHON" tools/wasm/bench/kernel.py run
 	;;
 *)
