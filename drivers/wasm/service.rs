@@ -20,7 +20,7 @@ use crate::registry::{Entry, LoadedInstance, LoadedModule, ModuleHandle, Registr
 use crate::wire::{engine_error, engine_error_with, from_wire, to_wire, wire_type};
 use core::fmt::Write;
 use kernel::{
-    alloc::AllocError,
+    alloc::{flags::__GFP_RETRY_MAYFAIL, AllocError, Flags},
     capability::Capability,
     connector::{self, Handler, Message, Sender},
     new_mutex,
@@ -32,6 +32,13 @@ use kernel::{
     time::Instant,
 };
 use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module, Store, TrapKind};
+
+/// The flags of an upload's data, whose size the client chooses (up to the module size
+/// limit): charged to its memory cgroup, and failing rather than invoking the cgroup's OOM
+/// killer when it does not fit, like everything the engine allocates (see `wasm_alloc`).
+fn upload_flags() -> Flags {
+    GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL
+}
 
 /// Limits of the service, from the module parameters.
 #[derive(Clone, Copy)]
@@ -334,10 +341,7 @@ impl Service {
         // The first piece of the data's memory; the rest comes as chunks arrive, so that an
         // announced size costs nothing until the data is there.
         let mut data = KVVec::new();
-        data.reserve(
-            (total as usize).min(UPLOAD_INITIAL_BYTES),
-            GFP_KERNEL_ACCOUNT,
-        )?;
+        data.reserve((total as usize).min(UPLOAD_INITIAL_BYTES), upload_flags())?;
         let upload = Upload {
             name: copy_name(name)?,
             total,
@@ -400,9 +404,9 @@ impl Service {
             // Grow geometrically, but never beyond the announced size.
             if upload.data.capacity() - len < chunk.len() {
                 let want = (upload.data.capacity() * 2).clamp(len + chunk.len(), total);
-                upload.data.reserve(want - len, GFP_KERNEL_ACCOUNT)?;
+                upload.data.reserve(want - len, upload_flags())?;
             }
-            upload.data.extend_from_slice(chunk, GFP_KERNEL_ACCOUNT)?;
+            upload.data.extend_from_slice(chunk, upload_flags())?;
             upload.last_activity = Instant::now();
             upload.data.len() as u32
         };

@@ -33,7 +33,7 @@ use core::{
 use kernel::{
     alloc::{
         allocator::KVmalloc,
-        flags::{__GFP_NOFAIL, __GFP_NOWARN, __GFP_ZERO, GFP_KERNEL_ACCOUNT},
+        flags::{__GFP_NOFAIL, __GFP_NOWARN, __GFP_RETRY_MAYFAIL, __GFP_ZERO, GFP_KERNEL_ACCOUNT},
         Allocator, Flags, NumaNode,
     },
     bindings,
@@ -113,10 +113,15 @@ pub fn in_nofail_scope() -> bool {
 /// that sent the request (a module, its instances' memories and tables), so it is charged
 /// to that task's memory cgroup (`__GFP_ACCOUNT`). Sizes come from wasm modules, and failing
 /// is an answer the engine handles (`memory.grow` returns -1, instantiation fails): no
-/// allocation-failure warnings in the kernel log (`__GFP_NOWARN`).
+/// allocation-failure warnings in the kernel log (`__GFP_NOWARN`), and no OOM killer
+/// (`__GFP_RETRY_MAYFAIL`): a memory beyond the cgroup's `memory.max` is an `OUT_OF_MEMORY`
+/// reply, not the cgroup's OOM killer killing the client. BPF's map allocations make the
+/// same choice. Its cost: for more than a page, `kvmalloc` then also reclaims and compacts
+/// for a physically contiguous block before it falls back to vmalloc. Inside a
+/// [`NoFailScope`] a failed allocation is retried without it, with `__GFP_NOFAIL`.
 #[inline]
 fn flags() -> Flags {
-    GFP_KERNEL_ACCOUNT | __GFP_NOWARN
+    GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL
 }
 
 /// Allocates or resizes with [`KVmalloc`]; null on failure or an impossible layout.
@@ -154,7 +159,7 @@ unsafe fn kvrealloc(
             old,
             layout,
             old_layout,
-            flags | __GFP_NOFAIL,
+            (flags & !__GFP_RETRY_MAYFAIL) | __GFP_NOFAIL,
             NumaNode::NO_NODE,
         )
     } {
