@@ -201,11 +201,12 @@ pub(crate) fn translate_function(
 }
 
 /// The working buffers of a translation, kept from one function to the next. Without them a
-/// module of many small functions makes a dozen growing vectors per function: 100 000
+/// module of many small functions makes ten growing vectors per function: 100 000
 /// functions made over a million allocations, each one saving stack traces in a KASAN and
-/// kmemleak kernel. The translated code is copied out of them at its exact size, which is
-/// also the size `max_code_bytes` counts. Their capacity is that of the largest function
-/// so far, and they are freed when the module is loaded.
+/// kmemleak kernel. The translated code and offsets are copied out of them at their exact
+/// size, which is what `max_code_bytes` counts (growing vectors held up to twice that).
+/// Their capacity is that of the largest function so far, and they are freed when the
+/// module is loaded.
 #[derive(Default)]
 pub(crate) struct Scratch {
     ops: Vec<Op>,

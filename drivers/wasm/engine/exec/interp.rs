@@ -945,13 +945,14 @@ fn execute<T: 'static, M: ModuleRef>(
         macro_rules! ea {
             ($addr:expr, $offset:expr, $n:expr) => {{
                 let ea = u64::from($addr as u32) + u64::from($offset);
-                // Neither wraps: `ea < 2^33` and `$n <= 16`; `mem_len >= ea + $n >= $n` after
-                // the check. Wrapping forms keep overflow-checked kernel builds from adding
-                // a branch per access.
+                // No overflow: `ea < 2^33` and `$n <= 16`. The wrapping add and the
+                // saturating subtraction (a conditional move) keep overflow-checked kernel
+                // builds from adding a branch per access; saturating, so that a mispredicted
+                // check on a memory smaller than `$n` still clamps the index to 0.
                 if ea.wrapping_add($n as u64) > mem_len as u64 {
                     trap!(TrapKind::MemoryOutOfBounds);
                 }
-                nospec_index(ea as usize, mem_len.wrapping_sub($n))
+                nospec_index(ea as usize, mem_len.saturating_sub($n))
             }};
         }
         // The wrapping form: `addr + offset` modulo 2^32 (see `Op`).
