@@ -61,15 +61,16 @@ within 300 "br_table of 1M targets x 1000"
 
 # 100 000 functions of distinct types: load and instantiate in time linear in
 # their number (interning types by a linear search took 41 s). Judged against
-# 10 000 of them in the same kernel: at most 15 times their time (linear is 10,
-# quadratic 100) or 30 s, whichever is more. A debug kernel, where each of the
-# load's allocations saves stack traces for KASAN and kmemleak, takes tens of
-# times longer for both.
+# 10 000 of them in the same kernel: at most 30 times their time or 30 s,
+# whichever is more. Linear is 10 and the old quadratic interning 100; the
+# margin is for a busy host between the two runs and for a debug kernel,
+# where each of the load's allocations saves stack traces for KASAN and
+# kmemleak (there: 41 s and 788 s, 19 times, on a busy host).
 t0=$(now)
 wasmctl run -f $h/types-10k.wasm --invoke f0 0 >/tmp/out
 small=$(($(now) - t0))
 echo "  10 000 distinct types: $small cs"
-bound=$((small * 15))
+bound=$((small * 30))
 [ "$bound" -gt 3000 ] || bound=3000
 t0=$(now)
 wasmctl run -f $h/types.wasm --invoke f0 0 >/tmp/out
