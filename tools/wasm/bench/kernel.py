@@ -122,11 +122,15 @@ def report(data):
     geo = lambda xs: math.exp(sum(map(math.log, xs)) / len(xs)) if xs else float("nan")
     lat = data.get("latency_ns", {})
     inv, echo = lat.get("invoke"), lat.get("echo")
-    table = [
-        "==========  =======  ==========  =========  ======  ==========  ======  =======  =======",
-        "benchmark         N  kernel (s)  guest (s)   ratio  no JT (s)   ratio  code     correct",
-        "==========  =======  ==========  =========  ======  ==========  ======  =======  =======",
-    ]
+    # One width per column, for the rules, the header and the rows alike: a simple table's
+    # text must stay within its column's rule.
+    widths = (10, 7, 10, 9, 6, 10, 6, 7, 7)
+    rule = "  ".join("=" * w for w in widths)
+    header = ("benchmark", "N", "kernel (s)", "guest (s)", "ratio", "no JT (s)", "ratio",
+              "code", "correct")
+    table = [rule, f"{header[0]:<10}  " + "  ".join(
+        f"{h:<{w}}" if h in ("code", "correct") else f"{h:>{w}}"
+        for h, w in zip(header[1:], widths[1:])).rstrip(), rule]
     for name, n, k, u, r, j, rj, kind, ok in rows:
         table.append(f"{name:<10}  {n:>7}  {k:>10.2f}  {u:>9.2f}  {r:>6.2f}  {j:>10.2f}  "
                      f"{rj:>6.2f}  {kind:<7}  {ok}")
