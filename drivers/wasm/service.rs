@@ -98,7 +98,7 @@ impl connector::ReleaseHandler for Reaper {
                 }
                 if registry.remove_cascade(handle, &mut dropped).is_err() {
                     // Out of memory for the list of what to free: free it under the lock.
-                    drop(registry.remove(handle));
+                    registry.remove_cascade_now(handle);
                 }
             }
         }
