@@ -18,7 +18,7 @@ CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
 	check-patches lint docs host-test spec spec-kernel fuzz demo check bench \
-	bench-report bench-smoke bench-kernel check-debug
+	bench-report bench-smoke bench-kernel check-debug check-connector-m
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -44,6 +44,8 @@ help:
 	@echo 'make bench-kernel  in the VM: the engine in the kernel vs in userspace, invoke latency'
 	@echo 'make check-debug   KUnit, VM tests, testsuite and VM fuzz (with fault injection) on a'
 	@echo '                   KASAN/lockdep/kmemleak kernel (tens of minutes; not part of check)'
+	@echo 'make check-connector-m  the VM kernel with CONFIG_CONNECTOR=m builds (a third kernel;'
+	@echo '                   not part of check)'
 
 setup:
 	@$(S)/setup.sh
@@ -117,6 +119,10 @@ bench-kernel: kernel tools
 # Not part of check: it takes tens of minutes (a debug kernel under TCG).
 check-debug: tree tools
 	@$(S)/check-debug.sh
+
+# Not part of check: a third kernel build, for a configuration that only has to build.
+check-connector-m: tree
+	@$(S)/build-kernel.sh connector-m
 
 demo: kernel tools
 	@$(S)/demo.sh

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh [vm|debug]  Build a test VM kernel out of tree in
+# build-kernel.sh [vm|debug|connector-m]  Build a test VM kernel out of tree in
 # $BUILD_DIR/VARIANT, with the series applied:
 #   vm     tinyconfig + scripts/config/vm.config (the default; `make kernel`)
 #   debug  the same + scripts/config/debug.config, with clang (LLVM=-19): KASAN,
 #          lockdep, kmemleak, fault injection (`make check-debug`)
+#   connector-m  vm + scripts/config/connector-m.config: CONFIG_CONNECTOR=m
+#          builds (`make check-connector-m`)
 # Incremental: the config is regenerated only when a fragment changes, and
 # make rebuilds only what the series changed. Rust goes through clippy
 # (CLIPPY=1); warnings fail the build.
@@ -22,7 +24,12 @@ debug)
 	# KASAN in a Rust kernel needs a clang-built C side (init/Kconfig).
 	extra=(LLVM=-19)
 	;;
-*) die "build-kernel.sh: unknown variant '$variant' (vm or debug)" ;;
+connector-m)
+	# The VM kernel with a modular connector: what must then be left out is,
+	# and the rest (the kernel crate included) still builds.
+	frags+=("$TOP/scripts/config/connector-m.config")
+	;;
+*) die "build-kernel.sh: unknown variant '$variant' (vm, debug or connector-m)" ;;
 esac
 
 out=$BUILD_DIR/$variant
