@@ -18,7 +18,7 @@ pub(crate) mod interp;
 pub(crate) mod numeric;
 
 use crate::error::{Error, Trap, TrapKind};
-use crate::host::InterruptHook;
+use crate::host::{FloatUnit, InterruptHook};
 use crate::store::{
     eval_in, FuncKind, HostEntry, InstanceInst, MemoryInst, ModuleRef, Slab, Store, TableInst,
     NONE, PAGE_SIZE,
@@ -113,9 +113,11 @@ impl<'a> Meter<'a> {
     }
 }
 
-/// Calls store function `func` with `args`, writing its results into `results`.
-pub(crate) fn invoke<T: 'static, M: ModuleRef>(
+/// Calls store function `func` with `args`, writing its results into `results`; float
+/// arithmetic runs on `float`.
+pub(crate) fn invoke<T: 'static, M: ModuleRef, F: FloatUnit>(
     store: &mut Store<T, M>,
+    float: &mut F,
     func: u32,
     args: &[Value],
     results: &mut Vec<Value>,
@@ -169,7 +171,7 @@ pub(crate) fn invoke<T: 'static, M: ModuleRef>(
             for (slot, arg) in store.stack.iter_mut().zip(args) {
                 *slot = arg.to_slot();
             }
-            let outcome = interp::run(store, instance, index, entry_cost);
+            let outcome = interp::run(store, float, instance, index, entry_cost);
             outcome?;
             let ty = store
                 .func_type(crate::FuncAddr(func))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The embedder's side: host functions and the interrupt hook.
+//! The embedder's side: host functions, the interrupt hook and where float arithmetic runs.
 
 use crate::error::{Trap, TrapKind};
 use crate::store::MemoryInst;
@@ -98,3 +98,105 @@ pub(crate) fn try_box_hook<H: InterruptHook + 'static>(
         .map_err(|_| crate::Error::OutOfMemory)?;
     Ok(boxed)
 }
+
+/// Where the interpreter's floating-point arithmetic runs.
+///
+/// Every method has a default, the engine's own arithmetic: compiler-builtins' soft-float
+/// routines in the kernel (the kernel's Rust target has no FPU) and the CPU's on the host,
+/// [`crate::float`] for square roots. An embedder overrides them to run the same operations on
+/// hardware the engine cannot reach in safe code, such as the kernel's FPU sections
+/// (`kernel_fpu_begin()`). The choice must not be observable: an override returns the default's
+/// bit pattern for every input, NaN payloads included. Only the basic operations are here,
+/// where hardware is much faster than integer code; the rest of [`crate::float`] stays integer
+/// code on every path.
+///
+/// Values are IEEE bit patterns: `f32` as `u32`, `f64` as `u64`.
+///
+/// The interpreter calls [`FloatUnit::release`] before everything that may sleep or take long,
+/// (a host call, an allocation, a table or bulk memory operation, the interrupt hook at the end
+/// of every fuel slice) and before it returns, so that a unit holding a non-preemptible FPU
+/// section never holds it for longer than one fuel slice ([`crate::Config::interrupt_interval`])
+/// of straight wasm code.
+pub trait FloatUnit {
+    /// Ends whatever the unit holds to run its operations (the FPU section).
+    fn release(&mut self) {}
+
+    /// `f32.add`.
+    fn f32_add(&mut self, a: u32, b: u32) -> u32 {
+        crate::exec::numeric::f32_add(a.into(), b.into()) as u32
+    }
+    /// `f32.sub`.
+    fn f32_sub(&mut self, a: u32, b: u32) -> u32 {
+        crate::exec::numeric::f32_sub(a.into(), b.into()) as u32
+    }
+    /// `f32.mul`.
+    fn f32_mul(&mut self, a: u32, b: u32) -> u32 {
+        crate::exec::numeric::f32_mul(a.into(), b.into()) as u32
+    }
+    /// `f32.div`.
+    fn f32_div(&mut self, a: u32, b: u32) -> u32 {
+        crate::exec::numeric::f32_div(a.into(), b.into()) as u32
+    }
+    /// `f32.sqrt`.
+    fn f32_sqrt(&mut self, a: u32) -> u32 {
+        crate::float::f32_sqrt(a)
+    }
+    /// `f32.eq`.
+    fn f32_eq(&mut self, a: u32, b: u32) -> bool {
+        crate::exec::numeric::f32_eq(a.into(), b.into())
+    }
+    /// `f32.lt`.
+    fn f32_lt(&mut self, a: u32, b: u32) -> bool {
+        crate::exec::numeric::f32_lt(a.into(), b.into())
+    }
+    /// `f32.le`.
+    fn f32_le(&mut self, a: u32, b: u32) -> bool {
+        crate::exec::numeric::f32_le(a.into(), b.into())
+    }
+    /// `f32.convert_i64_s`, which also converts `i32` and `u32` exactly.
+    fn f32_from_i64(&mut self, a: i64) -> u32 {
+        crate::exec::numeric::f32_from_i64(a as u64) as u32
+    }
+    /// `f64.add`.
+    fn f64_add(&mut self, a: u64, b: u64) -> u64 {
+        crate::exec::numeric::f64_add(a, b)
+    }
+    /// `f64.sub`.
+    fn f64_sub(&mut self, a: u64, b: u64) -> u64 {
+        crate::exec::numeric::f64_sub(a, b)
+    }
+    /// `f64.mul`.
+    fn f64_mul(&mut self, a: u64, b: u64) -> u64 {
+        crate::exec::numeric::f64_mul(a, b)
+    }
+    /// `f64.div`.
+    fn f64_div(&mut self, a: u64, b: u64) -> u64 {
+        crate::exec::numeric::f64_div(a, b)
+    }
+    /// `f64.sqrt`.
+    fn f64_sqrt(&mut self, a: u64) -> u64 {
+        crate::float::f64_sqrt(a)
+    }
+    /// `f64.eq`.
+    fn f64_eq(&mut self, a: u64, b: u64) -> bool {
+        crate::exec::numeric::f64_eq(a, b)
+    }
+    /// `f64.lt`.
+    fn f64_lt(&mut self, a: u64, b: u64) -> bool {
+        crate::exec::numeric::f64_lt(a, b)
+    }
+    /// `f64.le`.
+    fn f64_le(&mut self, a: u64, b: u64) -> bool {
+        crate::exec::numeric::f64_le(a, b)
+    }
+    /// `f64.convert_i64_s`, which also converts `i32` and `u32` exactly.
+    fn f64_from_i64(&mut self, a: i64) -> u64 {
+        crate::exec::numeric::f64_from_i64(a as u64)
+    }
+}
+
+/// The engine's own float arithmetic: every [`FloatUnit`] method's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftFloat;
+
+impl FloatUnit for SoftFloat {}

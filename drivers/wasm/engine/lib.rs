@@ -13,7 +13,8 @@
 //!   [`translate`];
 //! - execution: [`exec`] (the interpreter), [`float`] (bit-exact floating point without an
 //!   FPU), [`store`] (instances and their runtime objects);
-//! - the embedder's side: [`host`] (host functions and the interrupt hook).
+//! - the embedder's side: [`host`] (host functions, the interrupt hook and where float
+//!   arithmetic runs).
 //!
 //! # Ring-0 rules
 //!
@@ -72,7 +73,7 @@ pub mod value;
 
 pub use config::Config;
 pub use error::{format_message, Error, Message, Trap, TrapKind};
-pub use host::{Caller, HostFn, InterruptHook};
+pub use host::{Caller, FloatUnit, HostFn, InterruptHook, SoftFloat};
 pub use module::{ExternKind, Module};
 pub use store::{
     Extern, FuncAddr, GlobalAddr, InstanceAddr, MemoryAddr, ModuleRef, Store, TableAddr,

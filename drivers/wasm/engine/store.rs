@@ -18,7 +18,7 @@
 
 use crate::config::Config;
 use crate::error::{message, Error, Trap, TrapKind};
-use crate::host::{Caller, HostFn, InterruptHook};
+use crate::host::{Caller, FloatUnit, HostFn, InterruptHook};
 use crate::module::{ConstExpr, ExternKind, Module, SegmentMode};
 use crate::value::{
     ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType, Value,
@@ -1195,6 +1195,16 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
 
     /// Calls `func` with `args` and returns its results.
     pub fn invoke(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Error> {
+        self.invoke_with(&mut crate::host::SoftFloat, func, args)
+    }
+
+    /// As [`Store::invoke`], running float arithmetic on `float`.
+    pub fn invoke_with<F: FloatUnit>(
+        &mut self,
+        float: &mut F,
+        func: FuncAddr,
+        args: &[Value],
+    ) -> Result<Vec<Value>, Error> {
         let ty = self
             .func_type(func)
             .ok_or_else(|| Error::Invoke("no such function".into()))?;
@@ -1209,7 +1219,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         }
         let mut results = Vec::new();
         results.try_reserve_exact(ty.results().len())?;
-        crate::exec::invoke(self, func.0, args, &mut results)?;
+        crate::exec::invoke(self, float, func.0, args, &mut results)?;
         Ok(results)
     }
 
@@ -1224,6 +1234,17 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         args: &[Value],
         results: &mut Vec<Value>,
     ) -> Result<(), Error> {
+        self.invoke_into_with(&mut crate::host::SoftFloat, func, args, results)
+    }
+
+    /// As [`Store::invoke_into`], running float arithmetic on `float`.
+    pub fn invoke_into_with<F: FloatUnit>(
+        &mut self,
+        float: &mut F,
+        func: FuncAddr,
+        args: &[Value],
+        results: &mut Vec<Value>,
+    ) -> Result<(), Error> {
         let internal = || Error::Trap(Trap::new(TrapKind::Internal));
         let ty = self.func_type(func).ok_or_else(internal)?;
         if ty.params().len() != args.len()
@@ -1232,7 +1253,7 @@ impl<T: 'static, M: ModuleRef> Store<T, M> {
         {
             return Err(internal());
         }
-        crate::exec::invoke(self, func.0, args, results)
+        crate::exec::invoke(self, float, func.0, args, results)
     }
 
     /// Whether `trap` came from the invocation having been interrupted.

@@ -42,6 +42,7 @@ use super::numeric::{self as num, b, i32s, w32};
 use super::{GrowBudget, Meter};
 use crate::error::{Trap, TrapKind};
 use crate::float;
+use crate::host::FloatUnit;
 use crate::ir::{FuncCode, Op, Slot};
 use crate::module::Module;
 use crate::store::{
@@ -107,7 +108,7 @@ pub(crate) fn nospec_index(index: usize, max: usize) -> usize {
 /// The interpreter's state outside its hot loop (see the module documentation): the parts of
 /// the store it uses, where it is (instance, function, call depth) and what the out-of-line
 /// operations hand back to the loop.
-struct Cx<'s, T: 'static, M: ModuleRef> {
+struct Cx<'s, T: 'static, M: ModuleRef, F: FloatUnit> {
     /// Memory 0 of the running instance (invariant 3), after whatever may have changed it.
     /// Away from `fp`: the compiler would otherwise load both as one vector.
     mem: *mut u8,
@@ -126,6 +127,9 @@ struct Cx<'s, T: 'static, M: ModuleRef> {
     host_results: &'s mut Vec<Value>,
     charged: &'s mut usize,
     meter: Meter<'s>,
+    /// Where float arithmetic runs; released before every out-of-line step that may sleep
+    /// or take long (see [`FloatUnit`]).
+    float: &'s mut F,
     max_value_stack: usize,
     max_call_depth: usize,
     store_max: usize,
@@ -156,9 +160,11 @@ struct Cx<'s, T: 'static, M: ModuleRef> {
 
 /// Runs defined function `func` of instance `instance`, whose arguments are at the bottom of
 /// the value stack (which [`super::invoke`] made large enough for its frame); leaves its
-/// results there. `entry_cost` is the fuel of its first region.
-pub(crate) fn run<T: 'static, M: ModuleRef>(
+/// results there. `entry_cost` is the fuel of its first region. Float arithmetic runs on
+/// `float`, which is released when this returns.
+pub(crate) fn run<T: 'static, M: ModuleRef, F: FloatUnit>(
     store: &mut Store<T, M>,
+    float: &mut F,
     instance: u32,
     func: u32,
     entry_cost: u32,
@@ -208,6 +214,7 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
         host_results,
         charged,
         meter: Meter::new(config, fuel_left, fuel_used, interrupt),
+        float,
         max_value_stack: config.max_value_stack,
         max_call_depth: config.max_call_depth,
         store_max: config.max_store_bytes,
@@ -232,6 +239,7 @@ pub(crate) fn run<T: 'static, M: ModuleRef>(
     unsafe { zero_locals(cx.fp, code) };
     let countdown = cx.meter.start();
     let result = execute(&mut cx, countdown, entry_cost);
+    cx.float.release();
     cx.meter.finish(cx.countdown);
     result
 }
@@ -268,7 +276,7 @@ unsafe fn zero_locals(fp: *mut u64, code: &FuncCode) {
     }
 }
 
-impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
+impl<'s, T: 'static, M: ModuleRef, F: FloatUnit> Cx<'s, T, M, F> {
     /// The trap `kind` at the instruction `ip` points to.
     #[cold]
     #[inline(never)]
@@ -308,6 +316,8 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
     #[cold]
     #[inline(never)]
     fn refuel(&mut self, countdown: i64) -> Result<i64, TrapKind> {
+        // The end of a fuel slice ends a float section too: that bounds how long one lasts.
+        self.float.release();
         self.meter.refuel(countdown)
     }
 
@@ -435,6 +445,7 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
         let new_fp = fp_idx + usize::from(base);
         let need = new_fp + usize::from(callee.num_slots);
         if need > self.stack.len() {
+            self.float.release();
             if let Err(kind) = grow_stack(
                 self.stack,
                 need,
@@ -449,6 +460,7 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
         }
         let depth = self.depth;
         if depth >= self.frames.len() {
+            self.float.release();
             if let Err(kind) = grow_frames(
                 self.frames,
                 depth + 1,
@@ -543,6 +555,7 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
                     return self.fail(ip, TrapKind::Internal);
                 };
                 let memory = super::memory0(self.inst, self.memories);
+                self.float.release();
                 let outcome = super::call_host(
                     entry,
                     ty,
@@ -680,6 +693,7 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
     /// Returns the value for the instructions that produce one.
     #[inline(never)]
     fn table_op(&mut self, op: Op, fp: *mut u64, countdown: i64) -> Result<u64, TrapKind> {
+        self.float.release();
         let mut c = countdown;
         let result = self.table_op_in(op, fp, &mut c);
         self.countdown = c;
@@ -777,6 +791,7 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
     /// line; memory 0 is re-derived afterwards. Returns `memory.grow`'s result.
     #[inline(never)]
     fn memory_op(&mut self, op: Op, fp: *mut u64, countdown: i64) -> Result<u64, TrapKind> {
+        self.float.release();
         let mut c = countdown;
         let result = self.memory_op_in(op, fp, &mut c);
         self.countdown = c;
@@ -843,8 +858,8 @@ impl<'s, T: 'static, M: ModuleRef> Cx<'s, T, M> {
 /// The hot loop: runs from the running function's first instruction until the outermost
 /// function returns or a trap; leaves the final countdown in `cx.countdown`.
 #[inline(always)]
-fn execute<T: 'static, M: ModuleRef>(
-    cx: &mut Cx<'_, T, M>,
+fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
+    cx: &mut Cx<'_, T, M, F>,
     countdown: i64,
     entry_cost: u32,
 ) -> Result<(), Trap> {
@@ -869,6 +884,21 @@ fn execute<T: 'static, M: ModuleRef>(
             let s = usize::from($s);
             // SAFETY: as for `r!`.
             unsafe { *fp.add(s) = v }
+        }};
+    }
+
+    // Float arithmetic on `cx.float` (see [`FloatUnit`]). The operands are evaluated first:
+    // a nested operation borrows the unit too.
+    macro_rules! f1 {
+        ($op:ident, $a:expr) => {{
+            let a = $a;
+            cx.float.$op(a)
+        }};
+    }
+    macro_rules! f2 {
+        ($op:ident, $a:expr, $b:expr) => {{
+            let (a, b) = ($a, $b);
+            cx.float.$op(a, b)
         }};
     }
 
@@ -1192,40 +1222,40 @@ fn execute<T: 'static, M: ModuleRef>(
                     offset,
                 } => br_if!(r!(a) >= i64::from(imm) as u64, cost, offset),
                 Op::BrF32Eq { a, b, cost, offset } => {
-                    br_if!(num::f32_eq(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f32_eq, r!(a) as u32, r!(b) as u32), cost, offset)
                 }
                 Op::BrF32Ne { a, b, cost, offset } => {
-                    br_if!(num::f32_ne(r!(a), r!(b)), cost, offset)
+                    br_if!(!f2!(f32_eq, r!(a) as u32, r!(b) as u32), cost, offset)
                 }
                 Op::BrF32Lt { a, b, cost, offset } => {
-                    br_if!(num::f32_lt(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f32_lt, r!(a) as u32, r!(b) as u32), cost, offset)
                 }
                 Op::BrF32Gt { a, b, cost, offset } => {
-                    br_if!(num::f32_gt(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f32_lt, r!(b) as u32, r!(a) as u32), cost, offset)
                 }
                 Op::BrF32Le { a, b, cost, offset } => {
-                    br_if!(num::f32_le(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f32_le, r!(a) as u32, r!(b) as u32), cost, offset)
                 }
                 Op::BrF32Ge { a, b, cost, offset } => {
-                    br_if!(num::f32_ge(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f32_le, r!(b) as u32, r!(a) as u32), cost, offset)
                 }
                 Op::BrF64Eq { a, b, cost, offset } => {
-                    br_if!(num::f64_eq(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f64_eq, r!(a), r!(b)), cost, offset)
                 }
                 Op::BrF64Ne { a, b, cost, offset } => {
-                    br_if!(num::f64_ne(r!(a), r!(b)), cost, offset)
+                    br_if!(!f2!(f64_eq, r!(a), r!(b)), cost, offset)
                 }
                 Op::BrF64Lt { a, b, cost, offset } => {
-                    br_if!(num::f64_lt(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f64_lt, r!(a), r!(b)), cost, offset)
                 }
                 Op::BrF64Gt { a, b, cost, offset } => {
-                    br_if!(num::f64_gt(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f64_lt, r!(b), r!(a)), cost, offset)
                 }
                 Op::BrF64Le { a, b, cost, offset } => {
-                    br_if!(num::f64_le(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f64_le, r!(a), r!(b)), cost, offset)
                 }
                 Op::BrF64Ge { a, b, cost, offset } => {
-                    br_if!(num::f64_ge(r!(a), r!(b)), cost, offset)
+                    br_if!(f2!(f64_le, r!(b), r!(a)), cost, offset)
                 }
                 Op::BrTable { s, len } => {
                     let i = r!(s) as u32;
@@ -1528,18 +1558,18 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::I64LeU { d, a, b: c } => w!(d, b(r!(a) <= r!(c))),
                 Op::I64GeS { d, a, b: c } => w!(d, b(r!(a) as i64 >= r!(c) as i64)),
                 Op::I64GeU { d, a, b: c } => w!(d, b(r!(a) >= r!(c))),
-                Op::F32Eq { d, a, b: c } => w!(d, b(num::f32_eq(r!(a), r!(c)))),
-                Op::F32Ne { d, a, b: c } => w!(d, b(num::f32_ne(r!(a), r!(c)))),
-                Op::F32Lt { d, a, b: c } => w!(d, b(num::f32_lt(r!(a), r!(c)))),
-                Op::F32Gt { d, a, b: c } => w!(d, b(num::f32_gt(r!(a), r!(c)))),
-                Op::F32Le { d, a, b: c } => w!(d, b(num::f32_le(r!(a), r!(c)))),
-                Op::F32Ge { d, a, b: c } => w!(d, b(num::f32_ge(r!(a), r!(c)))),
-                Op::F64Eq { d, a, b: c } => w!(d, b(num::f64_eq(r!(a), r!(c)))),
-                Op::F64Ne { d, a, b: c } => w!(d, b(num::f64_ne(r!(a), r!(c)))),
-                Op::F64Lt { d, a, b: c } => w!(d, b(num::f64_lt(r!(a), r!(c)))),
-                Op::F64Gt { d, a, b: c } => w!(d, b(num::f64_gt(r!(a), r!(c)))),
-                Op::F64Le { d, a, b: c } => w!(d, b(num::f64_le(r!(a), r!(c)))),
-                Op::F64Ge { d, a, b: c } => w!(d, b(num::f64_ge(r!(a), r!(c)))),
+                Op::F32Eq { d, a, b: c } => w!(d, b(f2!(f32_eq, r!(a) as u32, r!(c) as u32))),
+                Op::F32Ne { d, a, b: c } => w!(d, b(!f2!(f32_eq, r!(a) as u32, r!(c) as u32))),
+                Op::F32Lt { d, a, b: c } => w!(d, b(f2!(f32_lt, r!(a) as u32, r!(c) as u32))),
+                Op::F32Gt { d, a, b: c } => w!(d, b(f2!(f32_lt, r!(c) as u32, r!(a) as u32))),
+                Op::F32Le { d, a, b: c } => w!(d, b(f2!(f32_le, r!(a) as u32, r!(c) as u32))),
+                Op::F32Ge { d, a, b: c } => w!(d, b(f2!(f32_le, r!(c) as u32, r!(a) as u32))),
+                Op::F64Eq { d, a, b: c } => w!(d, b(f2!(f64_eq, r!(a), r!(c)))),
+                Op::F64Ne { d, a, b: c } => w!(d, b(!f2!(f64_eq, r!(a), r!(c)))),
+                Op::F64Lt { d, a, b: c } => w!(d, b(f2!(f64_lt, r!(a), r!(c)))),
+                Op::F64Gt { d, a, b: c } => w!(d, b(f2!(f64_lt, r!(c), r!(a)))),
+                Op::F64Le { d, a, b: c } => w!(d, b(f2!(f64_le, r!(a), r!(c)))),
+                Op::F64Ge { d, a, b: c } => w!(d, b(f2!(f64_le, r!(c), r!(a)))),
                 Op::I32EqImm { d, a, imm } => w!(d, b(r!(a) as i32 == imm)),
                 Op::I32NeImm { d, a, imm } => w!(d, b(r!(a) as i32 != imm)),
                 Op::I32LtSImm { d, a, imm } => w!(d, b((r!(a) as i32) < imm)),
@@ -1750,11 +1780,11 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::F32Floor { d, s } => w!(d, w32(float::f32_floor(r!(s) as u32))),
                 Op::F32Trunc { d, s } => w!(d, w32(float::f32_trunc(r!(s) as u32))),
                 Op::F32Nearest { d, s } => w!(d, w32(float::f32_nearest(r!(s) as u32))),
-                Op::F32Sqrt { d, s } => w!(d, w32(float::f32_sqrt(r!(s) as u32))),
-                Op::F32Add { d, a, b: c } => w!(d, num::f32_add(r!(a), r!(c))),
-                Op::F32Sub { d, a, b: c } => w!(d, num::f32_sub(r!(a), r!(c))),
-                Op::F32Mul { d, a, b: c } => w!(d, num::f32_mul(r!(a), r!(c))),
-                Op::F32Div { d, a, b: c } => w!(d, num::f32_div(r!(a), r!(c))),
+                Op::F32Sqrt { d, s } => w!(d, w32(f1!(f32_sqrt, r!(s) as u32))),
+                Op::F32Add { d, a, b: c } => w!(d, w32(f2!(f32_add, r!(a) as u32, r!(c) as u32))),
+                Op::F32Sub { d, a, b: c } => w!(d, w32(f2!(f32_sub, r!(a) as u32, r!(c) as u32))),
+                Op::F32Mul { d, a, b: c } => w!(d, w32(f2!(f32_mul, r!(a) as u32, r!(c) as u32))),
+                Op::F32Div { d, a, b: c } => w!(d, w32(f2!(f32_div, r!(a) as u32, r!(c) as u32))),
                 Op::F32Min { d, a, b: c } => w!(d, num::f32_min(r!(a), r!(c))),
                 Op::F32Max { d, a, b: c } => w!(d, num::f32_max(r!(a), r!(c))),
                 Op::F32Copysign { d, a, b: c } => {
@@ -1766,64 +1796,64 @@ fn execute<T: 'static, M: ModuleRef>(
                 Op::F64Floor { d, s } => w!(d, float::f64_floor(r!(s))),
                 Op::F64Trunc { d, s } => w!(d, float::f64_trunc(r!(s))),
                 Op::F64Nearest { d, s } => w!(d, float::f64_nearest(r!(s))),
-                Op::F64Sqrt { d, s } => w!(d, float::f64_sqrt(r!(s))),
-                Op::F64Add { d, a, b: c } => w!(d, num::f64_add(r!(a), r!(c))),
-                Op::F64Sub { d, a, b: c } => w!(d, num::f64_sub(r!(a), r!(c))),
-                Op::F64Mul { d, a, b: c } => w!(d, num::f64_mul(r!(a), r!(c))),
-                Op::F64Div { d, a, b: c } => w!(d, num::f64_div(r!(a), r!(c))),
+                Op::F64Sqrt { d, s } => w!(d, f1!(f64_sqrt, r!(s))),
+                Op::F64Add { d, a, b: c } => w!(d, f2!(f64_add, r!(a), r!(c))),
+                Op::F64Sub { d, a, b: c } => w!(d, f2!(f64_sub, r!(a), r!(c))),
+                Op::F64Mul { d, a, b: c } => w!(d, f2!(f64_mul, r!(a), r!(c))),
+                Op::F64Div { d, a, b: c } => w!(d, f2!(f64_div, r!(a), r!(c))),
                 Op::F64AddAdd { d, a, b, c } => {
-                    w!(d, num::f64_add(num::f64_add(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_add, f2!(f64_add, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64AddAddR { d, a, b, c } => {
-                    w!(d, num::f64_add(r!(c), num::f64_add(r!(a), r!(b))))
+                    w!(d, f2!(f64_add, r!(c), f2!(f64_add, r!(a), r!(b))))
                 }
                 Op::F64AddSub { d, a, b, c } => {
-                    w!(d, num::f64_sub(num::f64_add(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_sub, f2!(f64_add, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64AddSubR { d, a, b, c } => {
-                    w!(d, num::f64_sub(r!(c), num::f64_add(r!(a), r!(b))))
+                    w!(d, f2!(f64_sub, r!(c), f2!(f64_add, r!(a), r!(b))))
                 }
                 Op::F64AddMul { d, a, b, c } => {
-                    w!(d, num::f64_mul(num::f64_add(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_mul, f2!(f64_add, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64AddMulR { d, a, b, c } => {
-                    w!(d, num::f64_mul(r!(c), num::f64_add(r!(a), r!(b))))
+                    w!(d, f2!(f64_mul, r!(c), f2!(f64_add, r!(a), r!(b))))
                 }
                 Op::F64SubAdd { d, a, b, c } => {
-                    w!(d, num::f64_add(num::f64_sub(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_add, f2!(f64_sub, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64SubAddR { d, a, b, c } => {
-                    w!(d, num::f64_add(r!(c), num::f64_sub(r!(a), r!(b))))
+                    w!(d, f2!(f64_add, r!(c), f2!(f64_sub, r!(a), r!(b))))
                 }
                 Op::F64SubSub { d, a, b, c } => {
-                    w!(d, num::f64_sub(num::f64_sub(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_sub, f2!(f64_sub, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64SubSubR { d, a, b, c } => {
-                    w!(d, num::f64_sub(r!(c), num::f64_sub(r!(a), r!(b))))
+                    w!(d, f2!(f64_sub, r!(c), f2!(f64_sub, r!(a), r!(b))))
                 }
                 Op::F64SubMul { d, a, b, c } => {
-                    w!(d, num::f64_mul(num::f64_sub(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_mul, f2!(f64_sub, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64SubMulR { d, a, b, c } => {
-                    w!(d, num::f64_mul(r!(c), num::f64_sub(r!(a), r!(b))))
+                    w!(d, f2!(f64_mul, r!(c), f2!(f64_sub, r!(a), r!(b))))
                 }
                 Op::F64MulAdd { d, a, b, c } => {
-                    w!(d, num::f64_add(num::f64_mul(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_add, f2!(f64_mul, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64MulAddR { d, a, b, c } => {
-                    w!(d, num::f64_add(r!(c), num::f64_mul(r!(a), r!(b))))
+                    w!(d, f2!(f64_add, r!(c), f2!(f64_mul, r!(a), r!(b))))
                 }
                 Op::F64MulSub { d, a, b, c } => {
-                    w!(d, num::f64_sub(num::f64_mul(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_sub, f2!(f64_mul, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64MulSubR { d, a, b, c } => {
-                    w!(d, num::f64_sub(r!(c), num::f64_mul(r!(a), r!(b))))
+                    w!(d, f2!(f64_sub, r!(c), f2!(f64_mul, r!(a), r!(b))))
                 }
                 Op::F64MulMul { d, a, b, c } => {
-                    w!(d, num::f64_mul(num::f64_mul(r!(a), r!(b)), r!(c)))
+                    w!(d, f2!(f64_mul, f2!(f64_mul, r!(a), r!(b)), r!(c)))
                 }
                 Op::F64MulMulR { d, a, b, c } => {
-                    w!(d, num::f64_mul(r!(c), num::f64_mul(r!(a), r!(b))))
+                    w!(d, f2!(f64_mul, r!(c), f2!(f64_mul, r!(a), r!(b))))
                 }
                 Op::F64Min { d, a, b: c } => w!(d, float::f64_min(r!(a), r!(c))),
                 Op::F64Max { d, a, b: c } => w!(d, float::f64_max(r!(a), r!(c))),
@@ -1873,14 +1903,20 @@ fn execute<T: 'static, M: ModuleRef>(
                     d,
                     tri!(float::i64_trunc_f64_u(r!(s)).map_err(num::trunc_trap))
                 ),
-                Op::F32ConvertI32S { d, s } => w!(d, num::f32_from_i32(r!(s))),
-                Op::F32ConvertI32U { d, s } => w!(d, num::f32_from_u32(r!(s))),
-                Op::F32ConvertI64S { d, s } => w!(d, num::f32_from_i64(r!(s))),
+                Op::F32ConvertI32S { d, s } => {
+                    w!(d, w32(f1!(f32_from_i64, i64::from(r!(s) as u32 as i32))))
+                }
+                Op::F32ConvertI32U { d, s } => {
+                    w!(d, w32(f1!(f32_from_i64, i64::from(r!(s) as u32))))
+                }
+                Op::F32ConvertI64S { d, s } => w!(d, w32(f1!(f32_from_i64, r!(s) as i64))),
                 Op::F32ConvertI64U { d, s } => w!(d, num::f32_from_u64(r!(s))),
                 Op::F32DemoteF64 { d, s } => w!(d, w32(float::f32_demote_f64(r!(s)))),
-                Op::F64ConvertI32S { d, s } => w!(d, num::f64_from_i32(r!(s))),
-                Op::F64ConvertI32U { d, s } => w!(d, num::f64_from_u32(r!(s))),
-                Op::F64ConvertI64S { d, s } => w!(d, num::f64_from_i64(r!(s))),
+                Op::F64ConvertI32S { d, s } => {
+                    w!(d, f1!(f64_from_i64, i64::from(r!(s) as u32 as i32)))
+                }
+                Op::F64ConvertI32U { d, s } => w!(d, f1!(f64_from_i64, i64::from(r!(s) as u32))),
+                Op::F64ConvertI64S { d, s } => w!(d, f1!(f64_from_i64, r!(s) as i64)),
                 Op::F64ConvertI64U { d, s } => w!(d, num::f64_from_u64(r!(s))),
                 Op::F64PromoteF32 { d, s } => w!(d, float::f64_promote_f32(r!(s) as u32)),
                 Op::I32Extend8S { d, s } => w!(d, i32s(i32::from(r!(s) as u8 as i8))),

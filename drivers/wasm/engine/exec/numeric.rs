@@ -8,7 +8,9 @@
 //! `__divdf3`, ...), since the target has no FPU for Rust code, and on the host to SSE. Both
 //! are IEEE 754 exact with round-to-nearest-even, which is what WebAssembly requires, and any
 //! NaN they produce is an arithmetic NaN, which the spec allows. Everything else is integer
-//! code in [`crate::float`].
+//! code in [`crate::float`]. The float functions here are the defaults of
+//! [`crate::host::FloatUnit`], through which the interpreter calls them, so that an embedder
+//! can run them on hardware instead.
 
 use crate::error::TrapKind;
 use crate::float::{self, TruncError};
@@ -126,8 +128,8 @@ macro_rules! f64_cmp {
         pub(crate) fn $name(a: u64, b: u64) -> bool { f64v(a) $op f64v(b) }
     )*};
 }
-f32_cmp!(f32_eq: ==, f32_ne: !=, f32_lt: <, f32_gt: >, f32_le: <=, f32_ge: >=);
-f64_cmp!(f64_eq: ==, f64_ne: !=, f64_lt: <, f64_gt: >, f64_le: <=, f64_ge: >=);
+f32_cmp!(f32_eq: ==, f32_lt: <, f32_le: <=);
+f64_cmp!(f64_eq: ==, f64_lt: <, f64_le: <=);
 
 /// The float arithmetic, the only code using float operators.
 #[allow(clippy::float_arithmetic)]
@@ -166,28 +168,12 @@ mod arith {
         (f64v(a) / f64v(b)).to_bits()
     }
 
-    pub(crate) fn f32_from_i32(a: u64) -> u64 {
-        from_f32(a as u32 as i32 as f32)
-    }
-
-    pub(crate) fn f32_from_u32(a: u64) -> u64 {
-        from_f32(a as u32 as f32)
-    }
-
     pub(crate) fn f32_from_i64(a: u64) -> u64 {
         from_f32(a as i64 as f32)
     }
 
     pub(crate) fn f32_from_u64(a: u64) -> u64 {
         from_f32(a as f32)
-    }
-
-    pub(crate) fn f64_from_i32(a: u64) -> u64 {
-        f64::from(a as u32 as i32).to_bits()
-    }
-
-    pub(crate) fn f64_from_u32(a: u64) -> u64 {
-        f64::from(a as u32).to_bits()
     }
 
     pub(crate) fn f64_from_i64(a: u64) -> u64 {
