@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/cargo-target
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches lint docs host-test spec spec-kernel fuzz demo check bench \
+	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu fuzz demo check bench \
 	bench-report bench-smoke bench-kernel check-debug check-connector-m
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo 'make host-test     cargo fmt, clippy, tests and docs of tools/wasm'
 	@echo 'make spec          the official WebAssembly 2.0 testsuite on the host engine'
 	@echo 'make spec-kernel   the same testsuite through the protocol, in the kernel (VM)'
+	@echo 'make spec-kernel-fpu  the same with wasm.fpu=1 (float arithmetic on the FPU)'
 	@echo 'make fuzz          bounded cargo-fuzz runs (FUZZ_SECONDS each, default 20)'
 	@echo 'make bench         the benchmarks on this engine, wasmi, wasm3, wasmtime and native;'
 	@echo '                   regenerates Documentation/wasm/evaluation.rst (~5 minutes)'
@@ -99,6 +100,10 @@ spec: setup
 spec-kernel: kernel tools
 	@$(S)/vm.sh 'wasm-spec --backend kernel'
 
+# The same with float arithmetic on the FPU (wasm.fpu=1): bit-exact or it fails.
+spec-kernel-fpu: kernel tools
+	@VM_APPEND=wasm.fpu=1 $(S)/vm.sh 'dmesg | grep "wasm: .*float arithmetic on the FPU" && wasm-spec --backend kernel'
+
 FUZZ_SECONDS ?= 20
 fuzz: setup
 	@$(S)/fuzz.sh $(FUZZ_SECONDS)
@@ -127,5 +132,5 @@ check-connector-m: tree
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test spec bench-smoke fuzz check-patches docs lint kunit vm-test spec-kernel
+check: host-test spec bench-smoke fuzz check-patches docs lint kunit vm-test spec-kernel spec-kernel-fpu
 	@echo 'check: all passed'

@@ -33,6 +33,7 @@
 //! event can reach freed state, and `rmmod wasm`, which drops the registry, detaches
 //! everything the same way.
 
+use crate::float_unit::KernelFloat;
 use crate::group::SHUTDOWN;
 use crate::platform::{Counters, KernelPlatform};
 use crate::protocol::{AttachSource, AttachStats, NfHook, Tracepoint};
@@ -108,9 +109,12 @@ impl Program {
         runner.store.config_mut().fuel = Some(self.fuel);
         runner.results.clear();
         let arg = [Value::I32(i32::try_from(len).unwrap_or(i32::MAX))];
-        let outcome = runner
-            .store
-            .invoke_into(runner.handler, &arg, &mut runner.results);
+        let outcome = runner.store.invoke_into_with(
+            &mut KernelFloat::from_param(),
+            runner.handler,
+            &arg,
+            &mut runner.results,
+        );
         runner.store.data_mut().end_event();
         let ns = start.elapsed().as_nanos().unsigned_abs();
         let c = &self.counters;
@@ -159,7 +163,10 @@ impl Program {
         }
         runner.store.config_mut().fuel = Some(self.fuel);
         runner.store.data_mut().begin_event(|_| 0);
-        let outcome = runner.store.invoke_into(func, args, results);
+        let outcome =
+            runner
+                .store
+                .invoke_into_with(&mut KernelFloat::from_param(), func, args, results);
         runner.store.data_mut().end_event();
         Ok(outcome)
     }

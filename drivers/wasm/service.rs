@@ -7,6 +7,7 @@
 //! request ever waits for: a request for a group that is busy gets `BUSY`.
 
 use crate::attach::{self, AttachError, Program, DEFAULT_EVENT_FUEL};
+use crate::float_unit::KernelFloat;
 use crate::group::{Busy, Group, GroupLimits, GroupState, KernelHook, STORE_BYTES};
 #[cfg(CONFIG_WASM_SPECTEST)]
 use crate::host::{Spectest, SPECTEST};
@@ -689,7 +690,7 @@ impl Service {
                 Some((client.port, client.seq)),
             );
             let before = store.fuel_used();
-            let result = store.invoke(func, &engine_args);
+            let result = store.invoke_with(&mut KernelFloat::from_param(), func, &engine_args);
             let fuel_used = store.fuel_used().saturating_sub(before);
             let fault = store.data_mut().end();
             group.end_run();

@@ -9,6 +9,7 @@
 use kernel::{connector, prelude::*};
 
 mod attach;
+mod float_unit;
 mod group;
 #[cfg(CONFIG_WASM_SPECTEST)]
 mod host;
@@ -47,6 +48,10 @@ module! {
         max_group_mib: u32 {
             default: 1152,
             description: "Most MiB the instances of one link group may allocate",
+        },
+        fpu: u32 {
+            default: 0,
+            description: "1: run wasm float arithmetic on the FPU (x86_64), in sections of at most one fuel slice; results stay bit-exact",
         },
     },
 }
@@ -104,9 +109,10 @@ impl kernel::Module for WasmModule {
             GFP_KERNEL,
         )?;
         pr_info!(
-            "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}})\n",
+            "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}}, {})\n",
             id.idx,
-            id.val
+            id.val,
+            float_unit::describe()
         );
         Ok(WasmModule {
             _service: service,
