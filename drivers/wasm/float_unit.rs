@@ -91,7 +91,8 @@ mod imp {
     /// An operation on the FPU if a section is open, with soft float for NaN results and
     /// where there is no section.
     macro_rules! arith {
-        ($($name:ident($($arg:ident),*): $bits:ty, $float:ty, $nan:ident, |$s:ident| $hw:expr;)*) => {$(
+        ($($name:ident($($arg:ident),*): $bits:ty, $float:ty, $nan:ident,
+            |$s:ident| $hw:expr;)*) => {$(
             #[inline(always)]
             fn $name(&mut self, $($arg: $bits),*) -> $bits {
                 if let Some($s) = self.section() {
@@ -319,7 +320,9 @@ mod tests {
             ($hw:expr, $soft:expr, $($what:tt)*) => {{
                 let (hw, soft) = ($hw, $soft);
                 if hw != soft {
-                    pr_err!("{}: FPU {:#x}, soft float {:#x}\n", format_args!($($what)*), u64::from(hw), u64::from(soft));
+                    let (hw, soft) = (u64::from(hw), u64::from(soft));
+                    let what = format_args!($($what)*);
+                    pr_err!("{what}: FPU {hw:#x}, soft float {soft:#x}\n");
                     mismatches += 1;
                 }
             }};

@@ -51,7 +51,7 @@ module! {
         },
         fpu: u32 {
             default: 0,
-            description: "1: run wasm float arithmetic on the FPU (x86_64), in sections of at most one fuel slice; results stay bit-exact",
+            description: "1: float arithmetic on the FPU (x86_64); 0: soft float",
         },
     },
 }

@@ -187,7 +187,8 @@ fn order(unordered: u8, above: u8, equal: u8) -> Option<Ordering> {
 
 /// Defines `Section` methods running one SSE instruction on two operands.
 macro_rules! binary {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty, $bits:ty, $mov:literal, $m:literal, $insn:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty, $bits:ty,
+       $mov:literal, $m:literal, $insn:literal;)*) => {
         impl Section {$(
             $(#[$doc])*
             #[inline]
@@ -216,7 +217,8 @@ macro_rules! binary {
 
 /// Defines `Section` methods running one SSE instruction on one operand.
 macro_rules! unary {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty, $bits:ty, $mov:literal, $m:literal, $insn:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty, $bits:ty,
+       $mov:literal, $m:literal, $insn:literal;)*) => {
         impl Section {$(
             $(#[$doc])*
             #[inline]
