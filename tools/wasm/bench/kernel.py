@@ -12,6 +12,8 @@ The VM runs under TCG, so only ratios mean anything: each benchmark's whole
 engine built for the guest's userspace, interleaved, median of BENCH_KERNEL_REPS
 runs; and, as the control for the kernel's code generation, `wasmctl --local
 run` built without jump tables (BENCH_WASMCTL_NOJT, from scripts/bench.sh).
+The f64 benchmarks run once more in a second boot with wasm.fpu=1 (float
+arithmetic on the FPU), against `wasmctl --local run` in that same boot.
 Results must equal native code's (gcc -O2 on the host).
 """
 
@@ -56,14 +58,19 @@ def run():
     reps = int(os.environ.get("BENCH_KERNEL_REPS", "3"))
     specs = [f"{name}:{n}" for name, n in VM_N.items()]
     env = dict(os.environ, VM_EXTRA=extra, VM_TIMEOUT=os.environ.get("VM_TIMEOUT", "3000"))
-    proc = subprocess.run(
-        [os.path.join(bench.TOP, "scripts", "vm.sh"),
-         f"sh /tests/bench-kernel {reps} {' '.join(specs)}"],
-        capture_output=True, text=True, env=env)
-    lines = proc.stdout.splitlines()
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit("bench-kernel: the VM run failed")
+    float_specs = [f"{name}:{n}" for name, n in VM_N.items() if name in FLOAT]
+    append = os.environ.get("VM_APPEND", "")
+    fpu_env = dict(env, VM_APPEND=f"{append} wasm.fpu=1".strip())
+    lines = []
+    for boot_env, boot_specs in ((env, specs), (fpu_env, float_specs)):
+        proc = subprocess.run(
+            [os.path.join(bench.TOP, "scripts", "vm.sh"),
+             f"sh /tests/bench-kernel {reps} {' '.join(boot_specs)}"],
+            capture_output=True, text=True, env=boot_env)
+        lines += proc.stdout.splitlines()
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            sys.exit("bench-kernel: the VM run failed")
     runs, latency = {}, {}
     for line in lines:
         f = line.split()
@@ -80,7 +87,9 @@ def run():
             {"name": name, "n": n, "float": name in FLOAT, "expected": expected[name],
              "kernel": runs.get(name, {}).get("kernel", []),
              "local": runs.get(name, {}).get("local", []),
-             "nojt": runs.get(name, {}).get("nojt", [])}
+             "nojt": runs.get(name, {}).get("nojt", []),
+             "kernel_fpu": runs.get(name, {}).get("kernel-fpu", []),
+             "local_fpu": runs.get(name, {}).get("local-fpu", [])}
             for name, n in VM_N.items()
         ],
         "latency_ns": latency,
@@ -105,35 +114,44 @@ def median_cs(samples):
 
 def report(data):
     rows, bad, int_ratios, float_ratios = [], [], [], []
-    int_nojt, float_nojt = [], []
+    int_nojt, float_nojt, fpu_ratios = [], [], []
     for b in data["benchmarks"]:
         nojt_runs = b.get("nojt", [])
+        fpu_runs, fpu_local = b.get("kernel_fpu", []), b.get("local_fpu", [])
         k, u, j = median_cs(b["kernel"]), median_cs(b["local"]), median_cs(nojt_runs)
+        kf, uf = median_cs(fpu_runs), median_cs(fpu_local)
         ratio = k / u if u else float("nan")
         ratio_nojt = k / j if j else float("nan")
-        results = {normalise(s["result"]) for s in b["kernel"] + b["local"] + nojt_runs}
+        ratio_fpu = kf / uf if fpu_runs and uf else float("nan")
+        samples = b["kernel"] + b["local"] + nojt_runs + fpu_runs + fpu_local
+        results = {normalise(s["result"]) for s in samples}
         ok = results == {b["expected"]}
         if not ok:
             bad.append(b["name"])
         (float_ratios if b["float"] else int_ratios).append(ratio)
         (float_nojt if b["float"] else int_nojt).append(ratio_nojt)
+        if fpu_runs:
+            fpu_ratios.append(ratio_fpu)
         rows.append((b["name"], b["n"], k / 100, u / 100, ratio, j / 100, ratio_nojt,
-                     "f64" if b["float"] else "integer", "yes" if ok else "NO"))
+                     kf / 100, ratio_fpu, "f64" if b["float"] else "integer",
+                     "yes" if ok else "NO"))
     geo = lambda xs: math.exp(sum(map(math.log, xs)) / len(xs)) if xs else float("nan")
     lat = data.get("latency_ns", {})
     inv, echo = lat.get("invoke"), lat.get("echo")
     # One width per column, for the rules, the header and the rows alike: a simple table's
     # text must stay within its column's rule.
-    widths = (10, 7, 10, 9, 6, 10, 6, 7, 7)
+    widths = (10, 7, 10, 9, 6, 10, 6, 10, 6, 7, 7)
     rule = "  ".join("=" * w for w in widths)
     header = ("benchmark", "N", "kernel (s)", "guest (s)", "ratio", "no JT (s)", "ratio",
-              "code", "correct")
+              "FPU (s)", "ratio", "code", "correct")
     table = [rule, f"{header[0]:<10}  " + "  ".join(
         f"{h:<{w}}" if h in ("code", "correct") else f"{h:>{w}}"
         for h, w in zip(header[1:], widths[1:])).rstrip(), rule]
-    for name, n, k, u, r, j, rj, kind, ok in rows:
+    for name, n, k, u, r, j, rj, kf, rf, kind, ok in rows:
+        fpu_cells = (f"{kf:>10.2f}  {rf:>6.2f}" if not math.isnan(rf)
+                     else f"{'-':>10}  {'-':>6}")
         table.append(f"{name:<10}  {n:>7}  {k:>10.2f}  {u:>9.2f}  {r:>6.2f}  {j:>10.2f}  "
-                     f"{rj:>6.2f}  {kind:<7}  {ok}")
+                     f"{rj:>6.2f}  {fpu_cells}  {kind:<7}  {ok}")
     table.append(table[0])
     text = f""".. SPDX-License-Identifier: GPL-2.0
 .. Generated by tools/wasm/bench/kernel.py from evaluation-kernel.json; do not edit.
@@ -177,6 +195,17 @@ tables took 1.5 to 3 times as long as with them (measured by hand on
 instructions are SSE instructions, while in the kernel, which must not
 touch the FPU, they are calls of compiler-builtins' soft-float routines,
 bit-exact and much slower.
+
+The "FPU" columns are the f64 benchmarks once more, in a second boot of
+the same kernel with ``wasm.fpu=1``: the basic f32/f64 operations then run
+on SSE2 inside kernel FPU sections that last at most one fuel slice, with
+results bit-identical to soft float's (see the ``fpu`` parameter in
+Documentation/admin-guide/wasm.rst). The ratio is kernel ÷ userspace within that
+boot: geometric mean **{geo(fpu_ratios):.2f}**. Beyond the dispatch cost
+that integer code pays too, the FPU path does per operation what
+userspace code does not: it checks that its section is open, moves the
+operands from general registers into SSE registers and back, and checks
+the result for a NaN (to recompute it in soft float).
 """
     if inv and echo:
         text += f"""
@@ -194,10 +223,11 @@ encoding the reply.
         f.write(text)
     print(f"bench-kernel: integer {geo(int_ratios):.2f}, f64 {geo(float_ratios):.2f}; "
           f"against no jump tables: integer {geo(int_nojt):.2f}, f64 {geo(float_nojt):.2f}"
+          + (f"; f64 with wasm.fpu=1 {geo(fpu_ratios):.2f}" if fpu_ratios else "")
           + (f"; invoke/echo {inv / echo:.2f}" if inv and echo else ""))
     for row in rows:
         print("  %-10s N=%-7d kernel %6.2f s  guest %6.2f s  ratio %5.2f  "
-              "no JT %6.2f s  ratio %5.2f  %s  %s" % row)
+              "no JT %6.2f s  ratio %5.2f  FPU %6.2f s  ratio %5.2f  %s  %s" % row)
     return bool(bad)
 
 
