@@ -476,33 +476,49 @@ mod tests {
         Ok(())
     }
 
-    /// A static x86-64 ELF executable that calls `exit(0)`: the ELF header, one loadable
-    /// segment (the whole file, at 0x400000) and the code at 0x400078, `mov eax, 60;
-    /// xor edi, edi; syscall`.
-    #[cfg(CONFIG_X86_64)]
-    #[rustfmt::skip]
-    const EXIT_0: [u8; 129] = [
-        // e_ident: magic, 64-bit, little-endian, version 1, System V ABI.
-        0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        2, 0, 0x3e, 0, 1, 0, 0, 0, // e_type EXEC, e_machine x86-64, e_version
-        0x78, 0, 0x40, 0, 0, 0, 0, 0, // e_entry
-        64, 0, 0, 0, 0, 0, 0, 0, // e_phoff
-        0, 0, 0, 0, 0, 0, 0, 0, // e_shoff
-        0, 0, 0, 0, 64, 0, 56, 0, // e_flags, e_ehsize, e_phentsize
-        1, 0, 0, 0, 0, 0, 0, 0, // e_phnum, e_shentsize, e_shnum, e_shstrndx
-        1, 0, 0, 0, 5, 0, 0, 0, // p_type LOAD, p_flags R+X
-        0, 0, 0, 0, 0, 0, 0, 0, // p_offset
-        0, 0, 0x40, 0, 0, 0, 0, 0, // p_vaddr
-        0, 0, 0x40, 0, 0, 0, 0, 0, // p_paddr
-        129, 0, 0, 0, 0, 0, 0, 0, // p_filesz
-        129, 0, 0, 0, 0, 0, 0, 0, // p_memsz
-        0, 0x10, 0, 0, 0, 0, 0, 0, // p_align
-        0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05,
-    ];
+    /// A static ELF executable for this architecture that calls `exit(0)`: the ELF header, one
+    /// loadable segment (the whole file, at 0x400000) and the code at 0x400078.
+    #[cfg(any(CONFIG_X86_64, CONFIG_ARM64))]
+    fn exit_0_executable() -> Result<KVec<u8>> {
+        // e_machine x86-64; `mov eax, 60; xor edi, edi; syscall`.
+        #[cfg(CONFIG_X86_64)]
+        const MACHINE_CODE: (u8, &[u8]) = (0x3e, &[0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05]);
+        // e_machine AArch64; `mov x0, #0; mov x8, #93; svc #0`.
+        #[cfg(CONFIG_ARM64)]
+        #[rustfmt::skip]
+        const MACHINE_CODE: (u8, &[u8]) = (0xb7, &[
+            0x00, 0x00, 0x80, 0xd2, 0xa8, 0x0b, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4,
+        ]);
+        let (machine, code) = MACHINE_CODE;
+        // At most 120 + 12 bytes: fits the one-byte size fields below.
+        let size = (120 + code.len()) as u8;
+        #[rustfmt::skip]
+        let header: [u8; 120] = [
+            // e_ident: magic, 64-bit, little-endian, version 1, System V ABI.
+            0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            2, 0, machine, 0, 1, 0, 0, 0, // e_type EXEC, e_machine, e_version
+            0x78, 0, 0x40, 0, 0, 0, 0, 0, // e_entry
+            64, 0, 0, 0, 0, 0, 0, 0, // e_phoff
+            0, 0, 0, 0, 0, 0, 0, 0, // e_shoff
+            0, 0, 0, 0, 64, 0, 56, 0, // e_flags, e_ehsize, e_phentsize
+            1, 0, 0, 0, 0, 0, 0, 0, // e_phnum, e_shentsize, e_shnum, e_shstrndx
+            1, 0, 0, 0, 5, 0, 0, 0, // p_type LOAD, p_flags R+X
+            0, 0, 0, 0, 0, 0, 0, 0, // p_offset
+            0, 0, 0x40, 0, 0, 0, 0, 0, // p_vaddr
+            0, 0, 0x40, 0, 0, 0, 0, 0, // p_paddr
+            size, 0, 0, 0, 0, 0, 0, 0, // p_filesz
+            size, 0, 0, 0, 0, 0, 0, 0, // p_memsz
+            0, 0x10, 0, 0, 0, 0, 0, 0, // p_align
+        ];
+        let mut elf = KVec::with_capacity(header.len() + code.len(), GFP_KERNEL)?;
+        elf.extend_from_slice(&header, GFP_KERNEL)?;
+        elf.extend_from_slice(code, GFP_KERNEL)?;
+        Ok(elf)
+    }
 
     /// Writes `bytes` to a new executable file at `path` (in the rootfs, which KUnit kernels
     /// have to themselves) and closes it completely, so that it can be executed.
-    #[cfg(CONFIG_X86_64)]
+    #[cfg(any(CONFIG_X86_64, CONFIG_ARM64))]
     fn write_executable(path: &CStr, bytes: &[u8]) -> Result {
         let flags = (bindings::O_CREAT | bindings::O_WRONLY | bindings::O_TRUNC) as c_int;
         // SAFETY: `path` is a `NUL`-terminated string.
@@ -524,11 +540,11 @@ mod tests {
         Ok(())
     }
 
-    #[cfg(CONFIG_X86_64)]
+    #[cfg(any(CONFIG_X86_64, CONFIG_ARM64))]
     #[test]
     fn exec_of_a_program_is_seen_with_its_filename() -> Result {
         let path = c"/rust_tp_exec";
-        write_executable(path, &EXIT_0)?;
+        write_executable(path, &exit_0_executable()?)?;
         let log = new_log()?;
         let exec = attach::<ProcessExec>(&log)?;
         let exit = attach::<ProcessExit>(&log)?;
