@@ -18,7 +18,7 @@ CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
 	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu fuzz demo check bench \
-	bench-report bench-smoke bench-kernel check-debug check-connector-m
+	bench-report bench-smoke bench-kernel check-debug check-connector-m check-arm64
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -31,6 +31,7 @@ help:
 	@echo 'make tools         build the userspace tools (tools/wasm)'
 	@echo "make vm CMD='...'  boot the VM, run CMD as root in it, exit with its status"
 	@echo 'make kunit         drivers/wasm KUnit suites on x86_64 under QEMU (kunit-um: UML)'
+	@echo 'make check-arm64   the same KUnit suites built for arm64, under QEMU (TCG)'
 	@echo 'make patches       regenerate patches/ from the series and check it'
 	@echo 'make lint          rustfmt, make rustdoc and the docs over the kernel side (make kernel runs clippy)'
 	@echo 'make docs          make htmldocs of the series documentation, warning-free'
@@ -69,6 +70,10 @@ vm-test: kernel tools
 
 kunit: tree
 	@$(S)/kunit.sh x86_64
+
+# The same suites cross-built for arm64 with LLVM, under qemu-system-aarch64.
+check-arm64: tree
+	@$(S)/kunit.sh arm64
 
 kunit-um: tree
 	@$(S)/kunit.sh um

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kunit.sh [x86_64|um]  Run the drivers/wasm KUnit suites through kunit.py.
-# x86_64 runs under QEMU with TCG (see scripts/qemu-tcg); um runs natively
-# and is the fast one for iterating. Fails on any failed or crashed test, or
-# when no drivers/wasm suite ran.
+# kunit.sh [x86_64|um|arm64]  Run the drivers/wasm KUnit suites through
+# kunit.py. x86_64 runs under QEMU with TCG (see scripts/qemu-tcg); um runs
+# natively and is the fast one for iterating; arm64 is cross-built with
+# LLVM (clang, lld: no GNU cross toolchain needed) and runs under
+# qemu-system-aarch64 (TCG). Fails on any failed or crashed test, or when
+# no drivers/wasm suite ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +14,14 @@ arch=${1:-x86_64}
 build_dir=$BUILD_DIR/kunit-$arch
 mkdir -p "$BUILD_DIR"
 read -ra vars <<<"$(kmake_vars)"
+kunit_opts=()
+if [[ $arch == arm64 ]]; then
+	ensure_apt_pkgs qemu-system-arm || true
+	vars+=(LLVM=-19)
+	# The virt machine's PL031 sets the real-time clock at boot, as the CMOS
+	# clock does on x86_64 (the host API's clock test wants a real date).
+	kunit_opts+=(--kconfig_add CONFIG_RTC_CLASS=y --kconfig_add CONFIG_RTC_DRV_PL031=y)
+fi
 make_opts=()
 for v in "${vars[@]}"; do make_opts+=(--make_options "$v"); done
 
@@ -25,7 +35,7 @@ log "kunit: drivers/wasm on $arch (build dir $build_dir)"
 		PATH=$TOP/scripts/qemu-tcg:/usr/bin:$PATH python3 tools/testing/kunit/kunit.py run \
 			--arch="$arch" --kunitconfig=drivers/wasm --build_dir="$build_dir" \
 			--jobs="$JOBS" --timeout="${KUNIT_TIMEOUT:-300}" \
-			--kernel_args=oops=panic --kernel_args=panic=-1 "${make_opts[@]}"
+			--kernel_args=oops=panic --kernel_args=panic=-1 "${kunit_opts[@]}" "${make_opts[@]}"
 	) 2>&1 || rc=$?
 	echo "$rc" >"$outp.rc"
 } | tee "$outp" | grep --line-buffered -E '^\[[0-9:]+\] .*(ok|Testing|Ran|Building|Configuring|Starting|Elapsed)' || true

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install everything the pipeline needs, idempotently, from Debian's archive
-# and crates.io. Nothing here changes the system's apt configuration.
+# and the Rust crate registry. Nothing here changes the system's apt configuration.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,21 +31,9 @@ apt_pkgs=(
 	python3-venv python3-dev
 )
 
-missing=()
-for p in "${apt_pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
-done
-if ((${#missing[@]})); then
-	log "apt: installing ${missing[*]}"
-	sudo_ apt-get update -qq
-	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		-t bookworm-security --no-install-recommends "${missing[@]}"
-else
-	log "apt: all ${#apt_pkgs[@]} packages present"
-fi
+ensure_apt_pkgs "${apt_pkgs[@]}" || log "apt: all ${#apt_pkgs[@]} packages present"
 
-# bindgen from crates.io, pinned, in our own cache (not ~/.cargo/bin).
+# bindgen from the Rust crate registry, pinned, in our own cache (not ~/.cargo/bin).
 if [[ ! -x $BINDGEN ]] || ! "$BINDGEN" --version | grep -q " $BINDGEN_VERSION\$"; then
 	log "cargo: installing bindgen-cli $BINDGEN_VERSION into $TOOLS_DIR"
 	LIBCLANG_PATH=$LIBCLANG_PATH env -u CARGO_TARGET_DIR "$HOST_CARGO" install --quiet --locked \
