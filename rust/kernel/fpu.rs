@@ -80,65 +80,11 @@ impl Section {
         })
     }
 
-    /// Compares `a` and `b` as IEEE 754 does: `None` if either is a NaN, and `-0.0` equal to
-    /// `0.0`.
-    #[inline]
-    pub fn compare_f64(&self, a: f64, b: f64) -> Option<Ordering> {
-        let (unordered, above, equal): (u8, u8, u8);
-        // SAFETY: by the type invariant the SSE registers are ours until the section ends.
-        // The instructions access no memory and cannot fault with exceptions masked.
-        unsafe {
-            asm!(
-                "movq xmm0, {a}",
-                "movq xmm1, {b}",
-                "ucomisd xmm0, xmm1",
-                "setp {unordered}",
-                "seta {above}",
-                "sete {equal}",
-                a = in(reg) a.to_bits(),
-                b = in(reg) b.to_bits(),
-                unordered = out(reg_byte) unordered,
-                above = out(reg_byte) above,
-                equal = out(reg_byte) equal,
-                out("xmm0") _,
-                out("xmm1") _,
-                options(pure, nomem, nostack),
-            )
-        };
-        order(unordered, above, equal)
-    }
-
-    /// As [`Section::compare_f64`], for `f32`.
-    #[inline]
-    pub fn compare_f32(&self, a: f32, b: f32) -> Option<Ordering> {
-        let (unordered, above, equal): (u8, u8, u8);
-        // SAFETY: as in `compare_f64`.
-        unsafe {
-            asm!(
-                "movd xmm0, {a:e}",
-                "movd xmm1, {b:e}",
-                "ucomiss xmm0, xmm1",
-                "setp {unordered}",
-                "seta {above}",
-                "sete {equal}",
-                a = in(reg) a.to_bits(),
-                b = in(reg) b.to_bits(),
-                unordered = out(reg_byte) unordered,
-                above = out(reg_byte) above,
-                equal = out(reg_byte) equal,
-                out("xmm0") _,
-                out("xmm1") _,
-                options(pure, nomem, nostack),
-            )
-        };
-        order(unordered, above, equal)
-    }
-
     /// Converts `x` to the nearest `f64` (ties to even).
     #[inline]
     pub fn i64_to_f64(&self, x: i64) -> f64 {
         let r: u64;
-        // SAFETY: as in `compare_f64`.
+        // SAFETY: as in the comparisons (`compare!`).
         unsafe {
             asm!(
                 "cvtsi2sd xmm0, {x}",
@@ -156,7 +102,7 @@ impl Section {
     #[inline]
     pub fn i64_to_f32(&self, x: i64) -> f32 {
         let r: u32;
-        // SAFETY: as in `compare_f64`.
+        // SAFETY: as in the comparisons (`compare!`).
         unsafe {
             asm!(
                 "cvtsi2ss xmm0, {x}",
@@ -185,6 +131,41 @@ fn order(unordered: u8, above: u8, equal: u8) -> Option<Ordering> {
     }
 }
 
+/// Defines `Section` methods comparing two operands with one SSE instruction.
+macro_rules! compare {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty, $mov:literal, $m:literal, $insn:literal;)*) => {
+        impl Section {$(
+            $(#[$doc])*
+            #[inline]
+            pub fn $name(&self, a: $ty, b: $ty) -> Option<Ordering> {
+                let (unordered, above, equal): (u8, u8, u8);
+                // SAFETY: by the type invariant the SSE registers are ours until the section
+                // ends. The instructions access no memory and cannot fault with exceptions
+                // masked.
+                unsafe {
+                    asm!(
+                        concat!($mov, " xmm0, {a", $m, "}"),
+                        concat!($mov, " xmm1, {b", $m, "}"),
+                        concat!($insn, " xmm0, xmm1"),
+                        "setp {unordered}",
+                        "seta {above}",
+                        "sete {equal}",
+                        a = in(reg) a.to_bits(),
+                        b = in(reg) b.to_bits(),
+                        unordered = out(reg_byte) unordered,
+                        above = out(reg_byte) above,
+                        equal = out(reg_byte) equal,
+                        out("xmm0") _,
+                        out("xmm1") _,
+                        options(pure, nomem, nostack),
+                    )
+                };
+                order(unordered, above, equal)
+            }
+        )*}
+    };
+}
+
 /// Defines `Section` methods running one SSE instruction on two operands.
 macro_rules! binary {
     ($($(#[$doc:meta])* $name:ident: $ty:ty, $bits:ty,
@@ -194,7 +175,7 @@ macro_rules! binary {
             #[inline]
             pub fn $name(&self, a: $ty, b: $ty) -> $ty {
                 let r: $bits;
-                // SAFETY: as in `compare_f64`.
+                // SAFETY: as in the comparisons (`compare!`).
                 unsafe {
                     asm!(
                         concat!($mov, " xmm0, {a", $m, "}"),
@@ -224,7 +205,7 @@ macro_rules! unary {
             #[inline]
             pub fn $name(&self, a: $ty) -> $ty {
                 let r: $bits;
-                // SAFETY: as in `compare_f64`.
+                // SAFETY: as in the comparisons (`compare!`).
                 unsafe {
                     asm!(
                         concat!($mov, " xmm0, {a", $m, "}"),
@@ -240,6 +221,14 @@ macro_rules! unary {
             }
         )*}
     };
+}
+
+compare! {
+    /// Compares `a` and `b` as IEEE 754 does: `None` if either is a NaN, and `-0.0` equal to
+    /// `0.0`.
+    compare_f64: f64, "movq", "", "ucomisd";
+    /// As [`Section::compare_f64`], for `f32`.
+    compare_f32: f32, "movd", ":e", "ucomiss";
 }
 
 binary! {
