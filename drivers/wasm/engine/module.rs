@@ -286,7 +286,13 @@ impl Module {
             num_imported_funcs: self.num_imported_funcs,
         };
         let code = translate_function(&ctx, func_index, ty, body, validator, scratch, yield_now)?;
-        let bytes = code.ops.len() * core::mem::size_of::<Op>() + code.offsets.len() * 4;
+        // Everything the function keeps: its record, instructions, offsets and the constants
+        // it writes into its frame.
+        // (Each product is the size of an allocation that exists, so it cannot overflow.)
+        let bytes = core::mem::size_of::<FuncCode>()
+            .saturating_add(code.ops.len() * core::mem::size_of::<Op>())
+            .saturating_add(code.offsets.len() * core::mem::size_of::<u32>())
+            .saturating_add(code.consts.len() * core::mem::size_of::<u64>());
         self.code_bytes = self.code_bytes.saturating_add(bytes);
         if self.code_bytes > config.max_code_bytes {
             return Err(Error::Limit(message!(

@@ -204,7 +204,8 @@ pub(crate) fn translate_function(
 /// module of many small functions makes ten growing vectors per function: 100 000
 /// functions made over a million allocations, each one saving stack traces in a KASAN and
 /// kmemleak kernel. The translated code and offsets are copied out of them at their exact
-/// size, which is what `max_code_bytes` counts (growing vectors held up to twice that).
+/// size, which is what `max_code_bytes` counts with the constants and the function record
+/// (growing vectors held up to twice that).
 /// Their capacity is that of the largest function so far, and they are freed when the
 /// module is loaded.
 #[derive(Default)]

@@ -504,3 +504,42 @@ fn loop_entries_paid_by_the_code_before_them_cost_the_same() {
     assert_eq!(apart, merged + 10);
     assert_eq!(merged_fuel_ops + 1, apart_fuel_ops);
 }
+
+/// `max_code_bytes` counts all that each function keeps: its record, instructions, offsets
+/// and the constants it writes into its frame. Before, records and constants went uncounted,
+/// so a module of many tiny functions, or of functions full of constants, kept more than the
+/// limit said.
+#[test]
+fn code_bytes_count_everything_a_function_keeps() {
+    use std::mem::size_of;
+    use wasm_engine::ir::{FuncCode, Op};
+    let config = Config::default();
+    // Distinct float constants in a loop live in the frame (see `FuncCode::consts`).
+    let mut adds = String::new();
+    for i in 0..20 {
+        adds.push_str(&format!(
+            "(local.set 0 (f64.add (local.get 0) (f64.const {i}.5)))"
+        ));
+    }
+    let wat = format!(
+        "(module (func (local f64) (loop {adds} (br_if 0 (i32.const 0)))) {})",
+        "(func)".repeat(1000)
+    );
+    let m = module(&config, &wat);
+    let code = m.translated();
+    assert!(
+        code[0].consts.len() >= 16,
+        "{} constants",
+        code[0].consts.len()
+    );
+    let kept: usize = code
+        .iter()
+        .map(|c| {
+            size_of::<FuncCode>()
+                + c.ops.len() * size_of::<Op>()
+                + c.offsets.len() * size_of::<u32>()
+                + c.consts.len() * size_of::<u64>()
+        })
+        .sum();
+    assert_eq!(m.code_bytes(), kept);
+}
