@@ -369,62 +369,6 @@ fn list_len(list: &[u8]) -> Result<u32, ProtoError> {
     u32::try_from(list.len()).map_err(|_| ProtoError::TooLarge("argument list"))
 }
 
-/// The body of a successful LIST reply: one page of entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ListPage<'a> {
-    /// The cursor for the next page: the last entry's handle (the request's cursor when there
-    /// are no entries).
-    pub next_cursor: u64,
-    /// Whether entries were left out of this page.
-    pub more: bool,
-    count: u16,
-    entries: &'a [u8],
-}
-
-impl<'a> ListPage<'a> {
-    /// The number of entries.
-    pub fn len(&self) -> usize {
-        usize::from(self.count)
-    }
-
-    /// Whether the page has no entries.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The entries, in increasing order of handle.
-    pub fn entries(&self) -> ListEntries<'a> {
-        ListEntries {
-            r: Reader::new(self.entries),
-        }
-    }
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, ProtoError> {
-        let (next_cursor, count, more, entries) = decode_page(r, ListEntry::decode)?;
-        Ok(Self {
-            next_cursor,
-            more,
-            count,
-            entries,
-        })
-    }
-}
-
-/// The iterator of a [`ListPage`]'s entries.
-#[derive(Clone, Debug)]
-pub struct ListEntries<'a> {
-    r: Reader<'a>,
-}
-
-impl<'a> Iterator for ListEntries<'a> {
-    type Item = ListEntry<'a>;
-
-    fn next(&mut self) -> Option<ListEntry<'a>> {
-        // Checked when the page was decoded.
-        ListEntry::decode(&mut self.r).ok()
-    }
-}
-
 /// A decoded list of value types, one [`ValType`] code per byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeList<'a> {
@@ -494,18 +438,30 @@ impl<'a> ExportEntry<'a> {
     }
 }
 
-/// The body of a successful EXPORTS reply: one page of exports, in the module's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExportPage<'a> {
-    /// The cursor for the next page: the index of the first export not in this one.
+/// The body of a successful paged reply: one page of entries, [`ListPage`] for LIST (in
+/// increasing order of handle) and [`ExportPage`] for EXPORTS (in the module's order).
+#[derive(Clone, Copy)]
+pub struct Page<'a, E> {
+    /// The cursor for the next page: LIST's is the last entry's handle (the request's cursor
+    /// when there are no entries), EXPORTS' the index of the first export not in this page.
     pub next_cursor: u64,
-    /// Whether exports were left out of this page.
+    /// Whether entries were left out of this page.
     pub more: bool,
     count: u16,
     entries: &'a [u8],
+    entry: DecodeEntry<'a, E>,
 }
 
-impl<'a> ExportPage<'a> {
+/// How a page's entries are decoded.
+type DecodeEntry<'a, E> = fn(&mut Reader<'a>) -> Result<E, ProtoError>;
+
+/// The body of a successful LIST reply.
+pub type ListPage<'a> = Page<'a, ListEntry<'a>>;
+
+/// The body of a successful EXPORTS reply.
+pub type ExportPage<'a> = Page<'a, ExportEntry<'a>>;
+
+impl<'a, E> Page<'a, E> {
     /// The number of entries.
     pub fn len(&self) -> usize {
         usize::from(self.count)
@@ -516,59 +472,74 @@ impl<'a> ExportPage<'a> {
         self.count == 0
     }
 
-    /// The entries.
-    pub fn entries(&self) -> ExportEntries<'a> {
-        ExportEntries {
+    /// The entries, in the reply's order.
+    pub fn entries(&self) -> Entries<'a, E> {
+        Entries {
             r: Reader::new(self.entries),
+            entry: self.entry,
         }
     }
 
-    fn decode(r: &mut Reader<'a>) -> Result<Self, ProtoError> {
-        let (next_cursor, count, more, entries) = decode_page(r, ExportEntry::decode)?;
+    /// Decodes a page header and checks its entries with `entry`.
+    fn decode(r: &mut Reader<'a>, entry: DecodeEntry<'a, E>) -> Result<Self, ProtoError> {
+        let next_cursor = r.u64()?;
+        let count = r.u16()?;
+        let flags = r.u16()?;
+        if flags & !LIST_MORE != 0 {
+            return Err(ProtoError::InvalidField("list flags"));
+        }
+        let entries = r.rest();
+        let mut check = Reader::new(entries);
+        for _ in 0..count {
+            entry(&mut check)?;
+        }
+        check.finish()?;
+        r.skip_rest();
         Ok(Self {
             next_cursor,
-            more,
+            more: flags & LIST_MORE != 0,
             count,
             entries,
+            entry,
         })
     }
 }
 
-/// The iterator of an [`ExportPage`]'s entries.
-#[derive(Clone, Debug)]
-pub struct ExportEntries<'a> {
+// By hand: the decoder is a function pointer, which is neither shown nor compared.
+impl<E> core::fmt::Debug for Page<'_, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Page")
+            .field("next_cursor", &self.next_cursor)
+            .field("more", &self.more)
+            .field("count", &self.count)
+            .field("entries", &self.entries)
+            .finish()
+    }
+}
+
+impl<E> PartialEq for Page<'_, E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.next_cursor, self.more, self.count, self.entries)
+            == (other.next_cursor, other.more, other.count, other.entries)
+    }
+}
+
+impl<E> Eq for Page<'_, E> {}
+
+/// The iterator of a [`Page`]'s entries.
+#[derive(Clone)]
+pub struct Entries<'a, E> {
     r: Reader<'a>,
+    entry: DecodeEntry<'a, E>,
 }
 
-impl<'a> Iterator for ExportEntries<'a> {
-    type Item = ExportEntry<'a>;
+impl<'a, E> Iterator for Entries<'a, E> {
+    type Item = E;
 
-    fn next(&mut self) -> Option<ExportEntry<'a>> {
+    fn next(&mut self) -> Option<E> {
         // Checked when the page was decoded.
-        ExportEntry::decode(&mut self.r).ok()
+        (self.entry)(&mut self.r).ok()
     }
-}
-
-/// Decodes a page header and checks its `count` entries with `entry`; returns the cursor, the
-/// count, the `more` flag and the entries' bytes.
-fn decode_page<'a, T>(
-    r: &mut Reader<'a>,
-    entry: impl Fn(&mut Reader<'a>) -> Result<T, ProtoError>,
-) -> Result<(u64, u16, bool, &'a [u8]), ProtoError> {
-    let next_cursor = r.u64()?;
-    let count = r.u16()?;
-    let flags = r.u16()?;
-    if flags & !LIST_MORE != 0 {
-        return Err(ProtoError::InvalidField("list flags"));
-    }
-    let entries = r.rest();
-    let mut check = Reader::new(entries);
-    for _ in 0..count {
-        entry(&mut check)?;
-    }
-    check.finish()?;
-    r.skip_rest();
-    Ok((next_cursor, count, flags & LIST_MORE != 0, entries))
 }
 
 /// The body of a reply, by command (successful replies) or by status (failed ones).
@@ -734,9 +705,9 @@ fn decode_ok_body<'a>(command: Command, r: &mut Reader<'a>) -> Result<ReplyBody<
             ReplyBody::Results { fuel_used, values }
         }
         Command::Unload => ReplyBody::Empty,
-        Command::List => ReplyBody::List(ListPage::decode(r)?),
+        Command::List => ReplyBody::List(Page::decode(r, ListEntry::decode)?),
         Command::Stats => ReplyBody::Stats(Stats::decode(r)?),
-        Command::Exports => ReplyBody::Exports(ExportPage::decode(r)?),
+        Command::Exports => ReplyBody::Exports(Page::decode(r, ExportEntry::decode)?),
         Command::Register | Command::Transient | Command::Args => ReplyBody::Empty,
         Command::Attach => ReplyBody::Instance(InstanceInfo {
             handle: r.u64()?,
