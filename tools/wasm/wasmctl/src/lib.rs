@@ -36,7 +36,44 @@ pub const DRIVER_VERSION: &str =
 #[cfg(test)]
 mod tests {
     use crate::spectest;
-    use wasm_protocol::{Value, MAX_NAME_LEN};
+    use wasm_protocol::{TrapCode, Value, MAX_NAME_LEN};
+
+    /// The protocol spells each trap code's message itself (its clients need no engine), as
+    /// the engine spells each trap kind's: the two must say the same, through the driver's
+    /// mapping, and every code must be reachable.
+    #[test]
+    fn trap_messages_agree_with_the_engine() {
+        use wasm_engine::TrapKind as K;
+        let kinds = [
+            K::Unreachable,
+            K::MemoryOutOfBounds,
+            K::TableOutOfBounds,
+            K::UninitializedElement,
+            K::IndirectCallTypeMismatch,
+            K::UndefinedElement,
+            K::IntegerDivideByZero,
+            K::IntegerOverflow,
+            K::InvalidConversionToInteger,
+            K::CallStackExhausted,
+            K::ValueStackExhausted,
+            K::OutOfFuel,
+            K::Interrupted,
+            K::Host(-5),
+            K::Exit(3),
+            K::Internal,
+        ];
+        for kind in kinds {
+            assert_eq!(
+                crate::wire::trap_code(kind).message(),
+                kind.message(),
+                "{kind:?}"
+            );
+        }
+        let reached: Vec<TrapCode> = kinds.iter().map(|&k| crate::wire::trap_code(k)).collect();
+        for code in TrapCode::ALL {
+            assert!(reached.contains(&code), "{code:?} is never sent");
+        }
+    }
 
     #[test]
     fn spectest_is_the_reference_interpreters() {
