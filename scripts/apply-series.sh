@@ -89,6 +89,21 @@ for msg in "${msgs[@]}"; do
 	while read -r p; do
 		[[ -z $p || $p == \#* ]] && continue
 		if [[ $p == *.diff ]]; then
+			if [[ -n ${REBASE:-} ]]; then
+				# Rebasing onto a new base: a fragment that no longer applies
+				# is merged three-way (its preimages come from the old tree's
+				# objects, see REBASE in scripts/lib.sh) and rewritten against
+				# the new base.
+				before=$(kgit write-tree)
+				if ! kgit apply --cached --whitespace=error-all "$TOP/$p" 2>/dev/null; then
+					kgit apply --cached --3way --whitespace=error-all "$TOP/$p" ||
+						die "${files##*/}: $p conflicts with the new base: resolve it by hand"
+					mapfile -t fpaths < <(sed -n 's#^+++ b/##p' "$TOP/$p")
+					kgit diff --cached "$before" -- "${fpaths[@]}" >"$TOP/$p"
+					log "rebase: rewrote $p"
+				fi
+				continue
+			fi
 			kgit apply --cached --whitespace=error-all "$TOP/$p" ||
 				die "${files##*/}: $p does not apply to the base"
 			continue
