@@ -25,7 +25,7 @@ help:
 	@echo 'make check         every test: host, KUnit (x86_64 under QEMU), VM, series'
 	@echo
 	@echo 'make setup         install the toolchain and build dependencies (apt, cargo)'
-	@echo 'make tree          pristine Linux $(or $(KVER),7.2) + the series as git commits'
+	@echo 'make tree          pristine Linux $(or $(KVER),7.3) + the series as git commits'
 	@echo '                   (KERNEL_SRC=/path/to/linux: apply to your own git tree)'
 	@echo 'make kernel        build the test VM kernel (incremental)'
 	@echo 'make tools         build the userspace tools (tools/wasm)'

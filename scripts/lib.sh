@@ -47,8 +47,8 @@ rust_lib_src() {
 RUST_LIB_SRC=${RUST_LIB_SRC:-$(rust_lib_src)}
 
 # The pristine base: Debian's linux-source package, one exact version.
-KVER=${KVER:-7.2}
-KDEB_VERSION=${KDEB_VERSION:-7.2.12-1~bpo13+1}
+KVER=${KVER:-7.3}
+KDEB_VERSION=${KDEB_VERSION:-7.3.4-1~bpo13+1}
 KSUITE=${KSUITE:-trixie-backports}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The kernel git tree: the pristine base as its first commit, the series on

@@ -10,7 +10,7 @@ apt_pkgs=(
 	# Rust-for-Linux toolchain: rustc/rustdoc/cargo/rustfmt/clippy 1.96 and
 	# the library source the kernel builds `core` from.
 	rustc-web rust-web-src cargo-web rustfmt-web rust-web-clippy
-	# bindgen-cli links against libclang; 7.2 needs >= 17.
+	# bindgen-cli links against libclang; 7.3 needs >= 17.
 	libclang-19-dev
 	# clang and wasm-ld compile the KUnit suites' C test program and the
 	# examples to wasm; wasi-libc and its builtins make WASI programs of C.

@@ -199,7 +199,7 @@ pub(crate) use imp::KernelFloat;
 /// Where wasm float arithmetic runs, for the log line at load.
 pub(crate) fn describe() -> &'static str {
     match (
-        *crate::module_parameters::fpu.value() != 0,
+        crate::module_parameters::fpu.value() != 0,
         cfg!(CONFIG_X86_64),
     ) {
         (false, _) => "soft float",
@@ -211,7 +211,7 @@ pub(crate) fn describe() -> &'static str {
 impl KernelFloat {
     /// The unit the `fpu` module parameter asks for.
     pub(crate) fn from_param() -> Self {
-        Self::new(*crate::module_parameters::fpu.value() != 0)
+        Self::new(crate::module_parameters::fpu.value() != 0)
     }
 }
 

@@ -92,13 +92,14 @@ impl kernel::Module for WasmModule {
             return Err(EINVAL);
         };
         let limits = service::Limits {
-            max_module_len: (*module_parameters::max_module_kib.value())
+            max_module_len: module_parameters::max_module_kib
+                .value()
                 .saturating_mul(1024)
                 .min(protocol::MAX_MODULE_LEN),
-            max_memory_pages: (*module_parameters::max_memory_pages.value()).min(65536),
-            default_fuel: *module_parameters::default_fuel.value(),
-            max_handles: *module_parameters::max_handles.value() as usize,
-            max_group_bytes: (*module_parameters::max_group_mib.value() as usize)
+            max_memory_pages: module_parameters::max_memory_pages.value().min(65536),
+            default_fuel: module_parameters::default_fuel.value(),
+            max_handles: module_parameters::max_handles.value() as usize,
+            max_group_bytes: (module_parameters::max_group_mib.value() as usize)
                 .saturating_mul(1 << 20),
         };
         let (service, reaper) = service::Service::new(limits)?;
