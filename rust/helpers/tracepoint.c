@@ -6,6 +6,7 @@
  * compiler checks the Rust trampoline's type against it (kCFI).
  */
 
+#include <linux/fs_struct.h>
 #include <linux/tracepoint.h>
 #include <trace/events/sched.h>
 
@@ -58,4 +59,20 @@ rust_helper_unregister_trace_sched_process_exit(void (*probe)(void *, struct tas
 						void *data)
 {
 	return unregister_trace_sched_process_exit(probe, data);
+}
+
+/*
+ * For the exec tracepoint's KUnit test, which writes the program it runs
+ * from a kernel thread: kernel threads resolve paths against an empty,
+ * immutable root, and C's scoped_with_init_fs() is a scope guard Rust
+ * cannot call.
+ */
+__rust_helper struct fs_struct *rust_helper___override_init_fs(void)
+{
+	return __override_init_fs();
+}
+
+__rust_helper void rust_helper___revert_init_fs(struct fs_struct *old_fs)
+{
+	__revert_init_fs(old_fs);
 }

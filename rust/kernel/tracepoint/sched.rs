@@ -516,13 +516,21 @@ mod tests {
         Ok(elf)
     }
 
-    /// Writes `bytes` to a new executable file at `path` (in the rootfs, which KUnit kernels
+    /// Writes `bytes` to a new executable file at `path` (in the initramfs, which KUnit kernels
     /// have to themselves) and closes it completely, so that it can be executed.
     #[cfg(any(CONFIG_X86_64, CONFIG_ARM64))]
     fn write_executable(path: &CStr, bytes: &[u8]) -> Result {
         let flags = (bindings::O_CREAT | bindings::O_WRONLY | bindings::O_TRUNC) as c_int;
+        // Kernel threads, this test's included, resolve paths against an empty, immutable
+        // root: look `path` up where userspace's init (and so the usermode helper) does, as
+        // C's `scoped_with_init_fs()`.
+        // SAFETY: FFI call without preconditions; reverted just below, in this thread.
+        let old_fs = unsafe { bindings::__override_init_fs() };
         // SAFETY: `path` is a `NUL`-terminated string.
-        let file = from_err_ptr(unsafe { bindings::filp_open(path.as_char_ptr(), flags, 0o755) })?;
+        let file = unsafe { bindings::filp_open(path.as_char_ptr(), flags, 0o755) };
+        // SAFETY: `old_fs` is what `__override_init_fs()` returned in this thread.
+        unsafe { bindings::__revert_init_fs(old_fs) };
+        let file = from_err_ptr(file)?;
         let mut pos: bindings::loff_t = 0;
         // SAFETY: `file` is open for writing; `bytes` is valid for reads of its length.
         let written =
