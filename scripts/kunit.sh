@@ -16,7 +16,7 @@ mkdir -p "$BUILD_DIR"
 read -ra vars <<<"$(kmake_vars)"
 kunit_opts=()
 if [[ $arch == arm64 ]]; then
-	ensure_apt_pkgs qemu-system-arm || true
+	ensure_apt_pkgs qemu-system-arm
 	vars+=(LLVM=-19)
 	# The virt machine's PL031 sets the real-time clock at boot, as the CMOS
 	# clock does on x86_64 (the host API's clock test wants a real date).

@@ -25,14 +25,17 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # ensure_apt_pkgs PKG...  Install those of the packages that are missing, from
-# Debian's archive. Returns 1 if all were present already.
+# Debian's archive.
 ensure_apt_pkgs() {
 	local missing=() p
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
-	((${#missing[@]})) || return 1
+	if ((${#missing[@]} == 0)); then
+		log "apt: all $# packages present"
+		return 0
+	fi
 	log "apt: installing ${missing[*]}"
 	sudo_ apt-get update -qq || die "apt-get update failed"
 	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -31,7 +31,7 @@ apt_pkgs=(
 	python3-venv python3-dev
 )
 
-ensure_apt_pkgs "${apt_pkgs[@]}" || log "apt: all ${#apt_pkgs[@]} packages present"
+ensure_apt_pkgs "${apt_pkgs[@]}"
 
 # bindgen from the Rust crate registry, pinned, in our own cache (not ~/.cargo/bin).
 if [[ ! -x $BINDGEN ]] || ! "$BINDGEN" --version | grep -q " $BINDGEN_VERSION\$"; then
