@@ -112,7 +112,7 @@ pub(crate) fn try_box_hook<H: InterruptHook + 'static>(
 ///
 /// Values are IEEE bit patterns: `f32` as `u32`, `f64` as `u64`.
 ///
-/// The interpreter calls [`FloatUnit::release`] before everything that may sleep or take long,
+/// The interpreter calls [`FloatUnit::release`] before everything that may sleep or take long
 /// (a host call, an allocation, a table or bulk memory operation, the interrupt hook at the end
 /// of every fuel slice) and before it returns, so that a unit holding a non-preemptible FPU
 /// section never holds it for longer than one fuel slice ([`crate::Config::interrupt_interval`])
