@@ -156,6 +156,17 @@ ops! {
         Fuel { cost: u32 },
         /// Branch by `offset`, paying `cost`.
         Br { cost: u32, offset: i32 },
+        /// `a = a + imm` (an i32, wrapping), then branch by `offset`, paying `cost`, if
+        /// `a != b`: a loop's counter advanced and tested at its back edge. The `...Add...`
+        /// forms add slot `x`, the `...LtU`/`...LtS` forms branch if `a < b`, `...Nez` if
+        /// `a != 0`. Backward branches only, within 2^15 instructions.
+        BrI32AddImmNe { a: Slot, imm: i16, b: Slot, cost: u16, offset: i16 },
+        BrI32AddImmLtU { a: Slot, imm: i16, b: Slot, cost: u16, offset: i16 },
+        BrI32AddImmLtS { a: Slot, imm: i16, b: Slot, cost: u16, offset: i16 },
+        BrI32AddImmNez { a: Slot, imm: i16, cost: u16, offset: i16 },
+        BrI32AddNe { a: Slot, x: Slot, b: Slot, cost: u16, offset: i16 },
+        BrI32AddLtU { a: Slot, x: Slot, b: Slot, cost: u16, offset: i16 },
+        BrI32AddLtS { a: Slot, x: Slot, b: Slot, cost: u16, offset: i16 },
         /// Branch through the `len + 1` [`Op::Br`]s that follow, by the i32 in slot `s` (the
         /// last one is the default).
         BrTable { s: Slot, len: u32 },
@@ -181,6 +192,14 @@ ops! {
         I32LoadAdv { d: Slot, p: Slot, k: i16, offset: u32 },
         /// As [`Op::I32LoadAdv`], for an i64.
         I64LoadAdv { d: Slot, p: Slot, k: i16, offset: u32 },
+        /// `d = a + imm` (an i32, wrapping), then `d2 = d`: an add of a constant and a copy
+        /// of its result.
+        I32AddImmCopy { d: Slot, d2: Slot, a: Slot, imm: i32 },
+        /// Store slot `v` as an i32 at constant address `addr` of memory 0 (the offset
+        /// folded in): C's static variables.
+        I32StoreAbs { v: Slot, addr: u32 },
+        /// As [`Op::I32StoreAbs`], for an i64.
+        I64StoreAbs { v: Slot, addr: u32 },
         /// `d1 = s1`, then `d2 = s2`: two copies in a row.
         Copy2 { d1: Slot, s1: Slot, d2: Slot, s2: Slot },
         /// `d = v`.
@@ -192,6 +211,10 @@ ops! {
         /// `d = c != 0 ? a : b` (`c` is an i64): an `i64.eqz` fused into the `select` it
         /// feeds, with `a` and `b` swapped.
         Select64 { d: Slot, c: Slot, a: Slot, b: Slot },
+        /// `d = (c & imm) != 0 ? a : b`, `imm` sign-extended to 64 bits: an `and` with a
+        /// constant fused into the `select` it feeds, directly or through an `eqz` (then with
+        /// `a` and `b` swapped). One form serves both widths: an i32's high half is zero.
+        SelectAndImm { d: Slot, c: Slot, a: Slot, b: Slot, imm: i16 },
         GlobalGet { d: Slot, global: u32 },
         GlobalSet { s: Slot, global: u32 },
         TableGet { d: Slot, i: Slot, table: u32 },
@@ -263,7 +286,10 @@ ops! {
         I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm,
         I32XorShlImm, I32AddAndImm, I32AddShlImm,
     }
-    imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm }
+    imm_imm {
+        I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32MulImmShrUImm, I32MulImmAddImm,
+        I64MulImmAddImm,
+    }
     br_cmp {
         BrI32Eq, BrI32Ne, BrI32LtS, BrI32LtU, BrI32GtS, BrI32GtU, BrI32LeS, BrI32LeU,
         BrI32GeS, BrI32GeU,
@@ -324,8 +350,16 @@ impl Op {
             | Op::TableCopy { .. }
             | Op::TableInit { .. } => 8,
             Op::F32Div { .. } | Op::F64Div { .. } | Op::F32Sqrt { .. } | Op::F64Sqrt { .. } => 8,
-            // Two integer operations or copies, an add and a load.
+            // Two integer operations or copies, an add and a load, an add and a branch.
             Op::Copy2 { .. }
+            | Op::BrI32AddImmNe { .. }
+            | Op::BrI32AddImmLtU { .. }
+            | Op::BrI32AddImmLtS { .. }
+            | Op::BrI32AddImmNez { .. }
+            | Op::BrI32AddNe { .. }
+            | Op::BrI32AddLtU { .. }
+            | Op::BrI32AddLtS { .. }
+            | Op::I32AddImmCopy { .. }
             | Op::I32LoadAdv { .. }
             | Op::I64LoadAdv { .. }
             | Op::I32ShlImmXor { .. }
@@ -347,6 +381,9 @@ impl Op {
             | Op::I32ShrUImmAndImm { .. }
             | Op::I32AddImmAndImm { .. }
             | Op::I32MulImmShrUImm { .. }
+            | Op::I32MulImmAddImm { .. }
+            | Op::I64MulImmAddImm { .. }
+            | Op::SelectAndImm { .. }
             | Op::I32MulAdd { .. }
             | Op::I32XorXor { .. }
             | Op::I32AddAdd { .. } => 2,

@@ -350,6 +350,9 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
         if let Some(offset) = branch_offset(&mut copy) {
             target(*offset)?;
         }
+        if let Some(offset) = short_branch_offset(&mut copy) {
+            target(i32::from(*offset))?;
+        }
         if !op.shape_slots(&mut check) {
             match op {
                 Op::Return1 { s } => check(s.into()),
@@ -385,13 +388,21 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
                     check(d.into());
                     check(p.into());
                 }
+                Op::I32StoreAbs { v, .. } | Op::I64StoreAbs { v, .. } => check(v.into()),
+                Op::I32AddImmCopy { d, d2, a, .. } => {
+                    check(d.into());
+                    check(d2.into());
+                    check(a.into());
+                }
                 Op::Copy2 { d1, s1, d2, s2 } => {
                     check(d1.into());
                     check(s1.into());
                     check(d2.into());
                     check(s2.into());
                 }
-                Op::Select { d, c, a, b } | Op::Select64 { d, c, a, b } => {
+                Op::Select { d, c, a, b }
+                | Op::Select64 { d, c, a, b }
+                | Op::SelectAndImm { d, c, a, b, .. } => {
                     check(d.into());
                     check(c.into());
                     check(a.into());
@@ -430,6 +441,20 @@ pub(crate) fn verify(code: &FuncCode) -> Result<(), Error> {
                             return Err(bad("br_table entries"));
                         }
                     }
+                }
+                Op::BrI32AddImmNe { a, b, .. }
+                | Op::BrI32AddImmLtU { a, b, .. }
+                | Op::BrI32AddImmLtS { a, b, .. } => {
+                    check(a.into());
+                    check(b.into());
+                }
+                Op::BrI32AddImmNez { a, .. } => check(a.into()),
+                Op::BrI32AddNe { a, x, b, .. }
+                | Op::BrI32AddLtU { a, x, b, .. }
+                | Op::BrI32AddLtS { a, x, b, .. } => {
+                    check(a.into());
+                    check(x.into());
+                    check(b.into());
                 }
                 Op::Unreachable
                 | Op::Aux { .. }
@@ -725,6 +750,7 @@ impl<'a> Translator<'a> {
                 ops.iter().all(|op| {
                     let mut op = *op;
                     branch_offset(&mut op).is_none()
+                        && short_branch_offset(&mut op).is_none()
                         && !matches!(
                             op,
                             Op::BrTable { .. }
@@ -915,6 +941,10 @@ impl<'a> Translator<'a> {
             .ops
             .get_mut(op as usize)
             .ok_or_else(|| internal("branch index"))?;
+        if let Some(short) = short_branch_offset(op) {
+            *short = i16::try_from(delta).map_err(|_| internal("short branch offset"))?;
+            return Ok(());
+        }
         *branch_offset(op).ok_or_else(|| internal("not a branch"))? = delta;
         Ok(())
     }
@@ -975,16 +1005,26 @@ impl<'a> Translator<'a> {
     }
 
     /// Copies slot `s` to slot `d`; two copies in a row (the arguments of a call, the values
-    /// of a branch, swaps) are one instruction.
+    /// of a branch, swaps) are one instruction, and so is a copy of what an add of a
+    /// constant just computed (a counter kept in two locals, `local.tee x` `local.set y`).
     fn emit_copy(&mut self, d: Slot, s: Slot) -> Result<(), Error> {
         if let Some(last) = self.fusable() {
-            if let Some(&Op::Copy { d: d1, s: s1 }) = self.ops.get(last) {
-                let fused = Op::Copy2 {
+            let fused = match self.ops.get(last) {
+                Some(&Op::Copy { d: d1, s: s1 }) => Some(Op::Copy2 {
                     d1,
                     s1,
                     d2: d,
                     s2: s,
-                };
+                }),
+                Some(&Op::I32AddImm { d: d1, a, imm }) if d1 == s => Some(Op::I32AddImmCopy {
+                    d: d1,
+                    d2: d,
+                    a,
+                    imm,
+                }),
+                _ => None,
+            };
+            if let Some(fused) = fused {
                 return self.replace_last(last, fused);
             }
         }
@@ -1109,8 +1149,8 @@ impl<'a> Translator<'a> {
         }
         let slot = self.temp(pos as u32).ok()?;
         let last = self.fusable()?;
-        let op = *self.ops.get(last)?;
-        (result_slot(&op) == Some(slot)).then_some(last)
+        let mut op = *self.ops.get(last)?;
+        (value_slot_mut(&mut op).copied() == Some(slot)).then_some(last)
     }
 
     // ---- operators ----
@@ -1488,14 +1528,18 @@ impl<'a> Translator<'a> {
             I64Load32U => I64Load32U,
         }
         macro_rules! store {
-            ($($w:ident => $o:ident / $imm:ident),* $(,)?) => {
+            ($($w:ident => $o:ident / $imm:ident $(/ $abs:ident)?),* $(,)?) => {
                 match op {
                     $(Operator::$w { memarg } => {
                         let offset = memarg!(memarg);
+                        #[allow(unused_mut, unused_assignments)]
+                        let mut abs: Option<fn(Slot, u32) -> Op> = None;
+                        $(abs = Some(|v, addr| Op::$abs { v, addr });)?
                         self.store(
                             offset,
                             |addr, v, offset| Op::$o { addr, v, offset },
                             |addr, v, offset| Op::$imm { addr, v, offset },
+                            abs,
                         )?;
                         return Ok(true);
                     })*
@@ -1504,8 +1548,10 @@ impl<'a> Translator<'a> {
             };
         }
         store! {
-            I32Store => I32Store / I32StoreImm, F32Store => I32Store / I32StoreImm,
-            I64Store => I64Store / I64StoreImm, F64Store => I64Store / I64StoreImm,
+            I32Store => I32Store / I32StoreImm / I32StoreAbs,
+            F32Store => I32Store / I32StoreImm / I32StoreAbs,
+            I64Store => I64Store / I64StoreImm / I64StoreAbs,
+            F64Store => I64Store / I64StoreImm / I64StoreAbs,
             I32Store8 => I32Store8 / I32Store8Imm, I64Store8 => I32Store8 / I32Store8Imm,
             I32Store16 => I32Store16 / I32Store16Imm,
             I64Store16 => I32Store16 / I32Store16Imm,
@@ -1514,14 +1560,16 @@ impl<'a> Translator<'a> {
         Ok(false)
     }
 
-    /// `select`, absorbing an `i32.eqz` or `i64.eqz` that just computed the condition: a
-    /// select on `x == 0` is one on `x` with its operands swapped.
+    /// `select`, absorbing an `i32.eqz` or `i64.eqz` that just computed the condition (a
+    /// select on `x == 0` is one on `x` with its operands swapped) and an `and` with a small
+    /// constant that computed `x` or the condition itself.
     fn select(&mut self) -> Result<(), Error> {
-        let eqz = self.producer_of_top().and_then(|last| {
+        let cond = self.producer_of_top().and_then(|last| {
             let op = *self.ops.get(last)?;
             match op {
-                Op::I32Eqz { s, .. } => Some((last, s, false)),
-                Op::I64Eqz { s, .. } => Some((last, s, true)),
+                Op::I32Eqz { s, .. } => Some((last, s, false, true)),
+                Op::I64Eqz { s, .. } => Some((last, s, true, true)),
+                Op::I32AndImm { d, .. } | Op::I64AndImm { d, .. } => Some((last, d, false, false)),
                 _ => None,
             }
         });
@@ -1529,27 +1577,55 @@ impl<'a> Translator<'a> {
         let b = self.pop_slot()?;
         let a = self.pop_slot()?;
         let d = self.push_temp()?;
-        // Only if nothing was emitted after the `eqz` since (a constant operand written
-        // into its temporary): then nothing has changed its operand either.
-        if let Some((last, x, wide)) = eqz.filter(|&(last, ..)| last + 1 == self.ops.len()) {
-            let fused = if wide {
-                Op::Select64 {
-                    d,
-                    c: x,
-                    a: b,
-                    b: a,
+        // Only if nothing was emitted after the `eqz` or `and` since (a constant operand
+        // written into its temporary): then nothing has changed its operand either.
+        let Some((last, x, wide, eqz)) = cond.filter(|&(last, ..)| last + 1 == self.ops.len())
+        else {
+            self.emit(Op::Select { d, c, a, b })?;
+            return Ok(());
+        };
+        let (a, b) = if eqz { (b, a) } else { (a, b) };
+        // The `and` that computed `x`, if `x` is a temporary that dies here (above the
+        // stack now) and the `and` is right before: `x`'s other readers are gone with it.
+        let and = last
+            .checked_sub(usize::from(eqz))
+            .filter(|&at| at >= self.fuse_floor)
+            .filter(|_| x >= self.temp(self.height()).unwrap_or(Slot::MAX))
+            .and_then(|at| match *self.ops.get(at)? {
+                Op::I32AndImm { d, a: y, imm } | Op::I64AndImm { d, a: y, imm } if d == x => {
+                    Some((at, y, i16::try_from(imm).ok()?))
                 }
-            } else {
-                Op::Select {
-                    d,
-                    c: x,
-                    a: b,
-                    b: a,
-                }
-            };
-            return self.replace_last(last, fused);
+                _ => None,
+            });
+        if let Some((at, y, imm)) = and {
+            if eqz {
+                self.drop_last()?;
+            }
+            let fused = Op::SelectAndImm { d, c: y, a, b, imm };
+            return self.replace_last(at, fused);
         }
-        self.emit(Op::Select { d, c, a, b })?;
+        if !eqz {
+            self.emit(Op::Select { d, c, a, b })?;
+            return Ok(());
+        }
+        let fused = if wide {
+            Op::Select64 { d, c: x, a, b }
+        } else {
+            Op::Select { d, c: x, a, b }
+        };
+        self.replace_last(last, fused)
+    }
+
+    /// Removes the last instruction, which a fusion absorbed into the one before it.
+    fn drop_last(&mut self) -> Result<(), Error> {
+        let op = self
+            .ops
+            .pop()
+            .ok_or_else(|| internal("no instruction to drop"))?;
+        self.offsets.pop();
+        if let Some(r) = self.regions.get_mut(self.region as usize) {
+            r.weight -= op.weight();
+        }
         Ok(())
     }
 
@@ -1754,6 +1830,7 @@ impl<'a> Translator<'a> {
         offset: u32,
         make: fn(Slot, Slot, u32) -> Op,
         make_imm: fn(Slot, i16, u32) -> Op,
+        abs: Option<fn(Slot, u32) -> Op>,
     ) -> Result<(), Error> {
         let v = self.pop()?;
         let h = self.height();
@@ -1821,6 +1898,14 @@ impl<'a> Translator<'a> {
             }
         }
         let sv = self.operand_slot(v, h)?;
+        // A constant address, the offset folded in (C's static variables).
+        if let (Some(abs), Some(&Operand::Const(addr))) = (abs, self.stack.last()) {
+            if let Some(ea) = (addr as u32).checked_add(offset) {
+                self.pop()?;
+                self.emit(abs(sv, ea))?;
+                return Ok(());
+            }
+        }
         let addr = self.pop_slot()?;
         self.emit(make(addr, sv, offset))?;
         Ok(())
@@ -1877,7 +1962,7 @@ impl<'a> Translator<'a> {
         let untouched = self.local_refs.get(x as usize).is_some_and(|&n| n == 0);
         match (producer, untouched) {
             (Some(i), true) => {
-                if let Some(d) = self.ops.get_mut(i).and_then(result_slot_mut) {
+                if let Some(d) = self.ops.get_mut(i).and_then(value_slot_mut) {
                     *d = xs;
                 }
             }
@@ -2045,7 +2130,112 @@ impl<'a> Translator<'a> {
             return Ok(());
         }
         let br = self.cond_branch(cond, false)?;
+        let br = self.fuse_back_edge(br, frame.label)?;
         self.link(br, frame.label)
+    }
+
+    /// A conditional branch `br` (the last instruction) back to `label` that tests a counter
+    /// the instruction before it advanced in place (`i = i + k; br_if (i != n)`, the back
+    /// edge of most counted loops) becomes one instruction with that add, if the target is
+    /// near enough for its 16-bit offset. Returns the branch to link.
+    fn fuse_back_edge(&mut self, br: u32, label: u32) -> Result<u32, Error> {
+        let target = self.labels.get(label as usize).map_or(NONE, |l| l.pc);
+        let Some(at) = (br as usize)
+            .checked_sub(1)
+            .filter(|&at| at >= self.fuse_floor && br as usize + 1 == self.ops.len())
+        else {
+            return Ok(br);
+        };
+        // Backward, and in reach from the add's position.
+        if target == NONE || i16::try_from(i64::from(target) - at as i64).is_err() {
+            return Ok(br);
+        }
+        let (Some(&add), Some(&branch)) = (self.ops.get(at), self.ops.get(br as usize)) else {
+            return Ok(br);
+        };
+        // The counter, what is added (an immediate or a slot).
+        let (i, step) = match add {
+            Op::I32AddImm { d, a, imm } if d == a => match i16::try_from(imm) {
+                Ok(imm) => (d, Ok(imm)),
+                Err(_) => return Ok(br),
+            },
+            Op::I32Add { d, a, b } if d == a => (d, Err(b)),
+            Op::I32Add { d, a, b } if d == b => (d, Err(a)),
+            _ => return Ok(br),
+        };
+        #[derive(Clone, Copy)]
+        enum Test {
+            Ne,
+            LtU,
+            LtS,
+            Nez,
+        }
+        // The test, the bound; `n > i` is `i < n`.
+        let (test, n) = match branch {
+            Op::BrI32Ne { a, b, .. } if a == i => (Test::Ne, b),
+            Op::BrI32Ne { a, b, .. } if b == i => (Test::Ne, a),
+            Op::BrI32LtU { a, b, .. } if a == i => (Test::LtU, b),
+            Op::BrI32GtU { a, b, .. } if b == i => (Test::LtU, a),
+            Op::BrI32LtS { a, b, .. } if a == i => (Test::LtS, b),
+            Op::BrI32GtS { a, b, .. } if b == i => (Test::LtS, a),
+            Op::BrNez { c, .. } if c == i => (Test::Nez, i),
+            _ => return Ok(br),
+        };
+        let (cost, offset) = (0, 0);
+        let fused = match (step, test) {
+            (Ok(imm), Test::Ne) => Op::BrI32AddImmNe {
+                a: i,
+                imm,
+                b: n,
+                cost,
+                offset,
+            },
+            (Ok(imm), Test::LtU) => Op::BrI32AddImmLtU {
+                a: i,
+                imm,
+                b: n,
+                cost,
+                offset,
+            },
+            (Ok(imm), Test::LtS) => Op::BrI32AddImmLtS {
+                a: i,
+                imm,
+                b: n,
+                cost,
+                offset,
+            },
+            (Ok(imm), Test::Nez) => Op::BrI32AddImmNez {
+                a: i,
+                imm,
+                cost,
+                offset,
+            },
+            (Err(x), Test::Ne) => Op::BrI32AddNe {
+                a: i,
+                x,
+                b: n,
+                cost,
+                offset,
+            },
+            (Err(x), Test::LtU) => Op::BrI32AddLtU {
+                a: i,
+                x,
+                b: n,
+                cost,
+                offset,
+            },
+            (Err(x), Test::LtS) => Op::BrI32AddLtS {
+                a: i,
+                x,
+                b: n,
+                cost,
+                offset,
+            },
+            (Err(_), Test::Nez) => return Ok(br),
+        };
+        self.drop_last()?;
+        self.replace_last(at, fused)?;
+        Ok(at as u32)
     }
 
     fn br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> Result<(), Error> {
@@ -2482,6 +2672,16 @@ fn advancing(op: Op) -> Option<impl FnOnce(i16) -> Op> {
     })
 }
 
+/// The slot an instruction writes the value it computes to: its single result, or the value
+/// an advancing load reads (which also writes its pointer, so it is not a
+/// [`result_slot_mut`]), mutably.
+fn value_slot_mut(op: &mut Op) -> Option<&mut Slot> {
+    match op {
+        Op::I32LoadAdv { d, .. } | Op::I64LoadAdv { d, .. } => Some(d),
+        op => result_slot_mut(op),
+    }
+}
+
 /// The slot an instruction writes its single result to, if it has one.
 fn result_slot(op: &Op) -> Option<Slot> {
     let mut op = *op;
@@ -2536,8 +2736,10 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr,
         I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm,
         I32XorShlImm, I32AddAndImm, I32AddShlImm, I32AndImmShlImm, I32ShrUImmAndImm,
-        I32AddImmAndImm, I32MulImmShrUImm, I32MulAdd, I32XorXor, I32AddAdd,
-        Const32, Const64, Select, Select64, GlobalGet, TableGet, TableSize, TableGrow, RefFunc,
+        I32AddImmAndImm, I32MulImmShrUImm, I32MulImmAddImm, I64MulImmAddImm, I32MulAdd,
+        I32XorXor, I32AddAdd,
+        Const32, Const64, Select, Select64, SelectAndImm, GlobalGet, TableGet, TableSize,
+        TableGrow, RefFunc,
         MemorySize,
     )
 }
@@ -2613,6 +2815,21 @@ fn branch_offset(op: &mut Op) -> Option<&mut i32> {
     )
 }
 
+/// The 16-bit offset field of a branch fused with the add before it (see
+/// [`Op::BrI32AddImmNe`]).
+fn short_branch_offset(op: &mut Op) -> Option<&mut i16> {
+    match op {
+        Op::BrI32AddImmNe { offset, .. }
+        | Op::BrI32AddImmLtU { offset, .. }
+        | Op::BrI32AddImmLtS { offset, .. }
+        | Op::BrI32AddImmNez { offset, .. }
+        | Op::BrI32AddNe { offset, .. }
+        | Op::BrI32AddLtU { offset, .. }
+        | Op::BrI32AddLtS { offset, .. } => Some(offset),
+        _ => None,
+    }
+}
+
 /// The 16-bit cost field of a conditional branch.
 fn branch_cost(op: &mut Op) -> Option<&mut u16> {
     macro_rules! cost {
@@ -2624,6 +2841,13 @@ fn branch_cost(op: &mut Op) -> Option<&mut u16> {
         };
     }
     cost!(
+        BrI32AddImmNe,
+        BrI32AddImmLtU,
+        BrI32AddImmLtS,
+        BrI32AddImmNez,
+        BrI32AddNe,
+        BrI32AddLtU,
+        BrI32AddLtS,
         BrNez,
         BrEqz,
         BrNez64,
@@ -2683,7 +2907,8 @@ fn branch_cost(op: &mut Op) -> Option<&mut u16> {
     )
 }
 
-/// The fused form of i32 `second` reading `t`, the result of i32 `first`, once (see [`Op`]).
+/// The fused form of integer `second` reading `t`, the result of `first` of the same width,
+/// once (see [`Op`]).
 /// The second operations that take two slots are commutative: `t` may be either.
 fn fuse_int(first: Op, second: Op, t: Slot) -> Option<Op> {
     // The operand of `second` that is not `t`.
@@ -2795,6 +3020,22 @@ fn fuse_int(first: Op, second: Op, t: Slot) -> Option<Op> {
                 a,
                 imm,
                 k: (k & 31) as i16,
+            })
+        }
+        (Op::I32MulImm { a, imm, .. }, Op::I32AddImm { d, imm: k, .. }) => {
+            Some(Op::I32MulImmAddImm {
+                d,
+                a,
+                imm,
+                k: i16::try_from(k).ok()?,
+            })
+        }
+        (Op::I64MulImm { a, imm, .. }, Op::I64AddImm { d, imm: k, .. }) => {
+            Some(Op::I64MulImmAddImm {
+                d,
+                a,
+                imm,
+                k: i16::try_from(k).ok()?,
             })
         }
         (Op::I32Mul { a, b, .. }, Op::I32Add { d, a: x, b: y }) => Some(Op::I32MulAdd {

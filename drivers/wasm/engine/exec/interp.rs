@@ -1257,6 +1257,82 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 Op::BrF64Ge { a, b, cost, offset } => {
                     br_if!(f2!(f64_le, r!(b), r!(a)), cost, offset)
                 }
+                Op::BrI32AddImmNe {
+                    a,
+                    imm,
+                    b,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
+                    w!(a, w32(v));
+                    br_if!(v != r!(b) as u32, cost, offset)
+                }
+                Op::BrI32AddImmLtU {
+                    a,
+                    imm,
+                    b,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
+                    w!(a, w32(v));
+                    br_if!(v < r!(b) as u32, cost, offset)
+                }
+                Op::BrI32AddImmLtS {
+                    a,
+                    imm,
+                    b,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
+                    w!(a, w32(v));
+                    br_if!((v as i32) < r!(b) as i32, cost, offset)
+                }
+                Op::BrI32AddImmNez {
+                    a,
+                    imm,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
+                    w!(a, w32(v));
+                    br_if!(v != 0, cost, offset)
+                }
+                Op::BrI32AddNe {
+                    a,
+                    x,
+                    b,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(r!(x) as u32);
+                    w!(a, w32(v));
+                    br_if!(v != r!(b) as u32, cost, offset)
+                }
+                Op::BrI32AddLtU {
+                    a,
+                    x,
+                    b,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(r!(x) as u32);
+                    w!(a, w32(v));
+                    br_if!(v < r!(b) as u32, cost, offset)
+                }
+                Op::BrI32AddLtS {
+                    a,
+                    x,
+                    b,
+                    cost,
+                    offset,
+                } => {
+                    let v = (r!(a) as u32).wrapping_add(r!(x) as u32);
+                    w!(a, w32(v));
+                    br_if!((v as i32) < r!(b) as i32, cost, offset)
+                }
                 Op::BrTable { s, len } => {
                     let i = r!(s) as u32;
                     let k = if i < len { i } else { len };
@@ -1307,6 +1383,11 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 }
 
                 Op::Copy { d, s } => w!(d, r!(s)),
+                Op::I32AddImmCopy { d, d2, a, imm } => {
+                    let v = w32((r!(a) as u32).wrapping_add(imm as u32));
+                    w!(d, v);
+                    w!(d2, v);
+                }
                 Op::Copy2 { d1, s1, d2, s2 } => {
                     w!(d1, r!(s1));
                     w!(d2, r!(s2));
@@ -1317,6 +1398,10 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                     w!(d, if r!(c) as u32 != 0 { r!(a) } else { r!(b) })
                 }
                 Op::Select64 { d, c, a, b } => w!(d, if r!(c) != 0 { r!(a) } else { r!(b) }),
+                Op::SelectAndImm { d, c, a, b, imm } => {
+                    let bits = i64::from(imm) as u64;
+                    w!(d, if r!(c) & bits != 0 { r!(a) } else { r!(b) })
+                }
                 Op::GlobalGet { d, global } => match cx.global(global) {
                     Some(g) => w!(d, g.value),
                     None => trap!(TrapKind::Internal),
@@ -1461,6 +1546,8 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 }
                 Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
                 Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
+                Op::I32StoreAbs { v, addr } => st!(addr, 0u32, (r!(v) as u32).to_le_bytes()),
+                Op::I64StoreAbs { v, addr } => st!(addr, 0u32, r!(v).to_le_bytes()),
                 Op::I32Store { addr, v, offset } => {
                     st!(r!(addr), offset, (r!(v) as u32).to_le_bytes())
                 }
@@ -1713,6 +1800,14 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 Op::I32MulImmShrUImm { d, a, imm, k } => {
                     let t = (r!(a) as u32).wrapping_mul(imm as u32);
                     w!(d, w32(t.wrapping_shr(i32::from(k) as u32)))
+                }
+                Op::I32MulImmAddImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_mul(imm as u32);
+                    w!(d, w32(t.wrapping_add(i32::from(k) as u32)))
+                }
+                Op::I64MulImmAddImm { d, a, imm, k } => {
+                    let t = r!(a).wrapping_mul(i64::from(imm) as u64);
+                    w!(d, t.wrapping_add(i64::from(k) as u64))
                 }
                 Op::I32MulAdd { d, a, b: x, c } => {
                     let t = (r!(a) as u32).wrapping_mul(r!(x) as u32);

@@ -234,8 +234,10 @@ fn loop_constants_live_in_the_frame() {
         "no constant is rewritten: {loop_ops:?}"
     );
     assert!(
-        loop_ops.iter().any(|op| matches!(op, Op::BrI32LtU { .. })),
-        "the wide comparison fuses with the branch: {loop_ops:?}"
+        loop_ops
+            .iter()
+            .any(|op| matches!(op, Op::BrI32AddImmLtU { .. })),
+        "the wide comparison fuses with the branch (and the add before it): {loop_ops:?}"
     );
     assert!(m.translated()[1].consts.is_empty(), "no loop, no constants");
     let i = |v: i32| Value::I32(v);
@@ -554,4 +556,307 @@ fn advancing_load_fuses() {
         .position(|op| matches!(op, Op::I64LoadAdv { .. }))
         .unwrap();
     assert_eq!(offset, Some(m.translated()[1].offsets[at]));
+}
+
+/// A load through an advancing pointer whose value goes to a local writes the local
+/// directly, even when that local is the pointer itself (the load's value wins).
+#[test]
+fn advancing_load_writes_its_local() {
+    let m = module(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+            (func (export "scan") (param i32 i32) (result i32) (local i32)
+                (loop $l
+                    (br_if $l (i32.lt_u
+                        (local.tee 2 (i32.load (local.tee 0 (i32.add (local.get 0)
+                            (i32.const 4)))))
+                        (local.get 1))))
+                (i32.add (i32.mul (local.get 2) (i32.const 100)) (local.get 0)))
+            (func (export "self") (param i32) (result i32)
+                (local.set 0 (i32.load (local.tee 0 (i32.add (local.get 0) (i32.const 4)))))
+                (local.get 0)))"#,
+    );
+    for f in 0..2 {
+        let code = ops(&m, f);
+        assert!(
+            code.iter().any(|op| matches!(op, Op::I32LoadAdv { .. })),
+            "{code:?}"
+        );
+        assert!(
+            !code.iter().any(|op| matches!(op, Op::Copy { .. })),
+            "{code:?}"
+        );
+    }
+    let i = |v: i32| Value::I32(v);
+    // From -4: reads 1, 2, 3 and stops at 3 (not below 3), at address 8.
+    assert_eq!(call(&m, "scan", &[i(-4), i(3)]).unwrap(), [i(308)]);
+    assert_eq!(call(&m, "self", &[i(4)]).unwrap(), [i(3)]);
+}
+
+/// A multiply by a constant and an add of a small one are one instruction, wrapping as the
+/// pair does; an addend beyond 16 bits keeps them apart.
+#[test]
+fn multiply_add_constants_fuse() {
+    let m = module(
+        r#"(module
+            (func (export "m32") (param i32) (result i32)
+                (i32.add (i32.mul (local.get 0) (i32.const 3)) (i32.const 1)))
+            (func (export "m64") (param i64) (result i64)
+                (i64.add (i64.mul (local.get 0) (i64.const -3)) (i64.const -7)))
+            (func (export "far") (param i32) (result i32)
+                (i32.add (i32.mul (local.get 0) (i32.const 3)) (i32.const 100000))))"#,
+    );
+    assert!(ops(&m, 0)
+        .iter()
+        .any(|op| matches!(op, Op::I32MulImmAddImm { .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::I64MulImmAddImm { .. })));
+    assert!(ops(&m, 2)
+        .iter()
+        .any(|op| matches!(op, Op::I32MulImm { .. })));
+    let (i, l) = (Value::I32, Value::I64);
+    assert_eq!(call(&m, "m32", &[i(5)]).unwrap(), [i(16)]);
+    // 0x5555_5556 * 3 + 1 wraps to 3.
+    assert_eq!(call(&m, "m32", &[i(0x5555_5556)]).unwrap(), [i(3)]);
+    assert_eq!(call(&m, "m64", &[l(5)]).unwrap(), [l(-22)]);
+    let big = 0x4000_0000_0000_0001_i64;
+    let want = big.wrapping_mul(-3).wrapping_sub(7);
+    assert_eq!(call(&m, "m64", &[l(big)]).unwrap(), [l(want)]);
+    assert_eq!(call(&m, "far", &[i(1)]).unwrap(), [i(100003)]);
+}
+
+/// `select` on an `and` with a small constant, directly or through an `eqz`, is one
+/// instruction; the 64-bit form tests the constant's sign-extended high bits. An `and` kept
+/// in a local is not fused away.
+#[test]
+fn select_absorbs_and_constant() {
+    let m = module(
+        r#"(module
+            (func (export "odd") (param i32 i32 i32) (result i32)
+                (select (local.get 0) (local.get 1) (i32.and (local.get 2) (i32.const 1))))
+            (func (export "even64") (param i64 i64 i64) (result i64)
+                (select (local.get 0) (local.get 1)
+                    (i64.eqz (i64.and (local.get 2) (i64.const -8)))))
+            (func (export "even32") (param i32 i32 i32) (result i32)
+                (select (local.get 0) (local.get 1)
+                    (i32.eqz (i32.and (local.get 2) (i32.const 6)))))
+            (func (export "kept") (param i32 i32 i32) (result i32) (local i32)
+                (select (local.get 0) (local.get 1)
+                    (local.tee 3 (i32.and (local.get 2) (i32.const 1))))
+                (i32.mul (local.get 3) (i32.const 100))
+                (i32.add)))"#,
+    );
+    for f in 0..3 {
+        let code = ops(&m, f);
+        assert!(
+            code.iter().any(|op| matches!(op, Op::SelectAndImm { .. })),
+            "{code:?}"
+        );
+        assert!(
+            !code.iter().any(|op| matches!(
+                op,
+                Op::I32AndImm { .. } | Op::I64AndImm { .. } | Op::I32Eqz { .. } | Op::I64Eqz { .. }
+            )),
+            "{code:?}"
+        );
+    }
+    assert!(!ops(&m, 3)
+        .iter()
+        .any(|op| matches!(op, Op::SelectAndImm { .. })));
+    let (i, l) = (Value::I32, Value::I64);
+    assert_eq!(call(&m, "odd", &[i(1), i(2), i(3)]).unwrap(), [i(1)]);
+    assert_eq!(call(&m, "odd", &[i(1), i(2), i(-2)]).unwrap(), [i(2)]);
+    // -8 sign-extends: only the high half set still counts.
+    assert_eq!(
+        call(&m, "even64", &[l(1), l(2), l(1 << 40)]).unwrap(),
+        [l(2)]
+    );
+    assert_eq!(call(&m, "even64", &[l(1), l(2), l(7)]).unwrap(), [l(1)]);
+    assert_eq!(call(&m, "even32", &[i(1), i(2), i(9)]).unwrap(), [i(1)]);
+    assert_eq!(call(&m, "even32", &[i(1), i(2), i(-1)]).unwrap(), [i(2)]);
+    assert_eq!(call(&m, "kept", &[i(1), i(2), i(3)]).unwrap(), [i(101)]);
+    assert_eq!(call(&m, "kept", &[i(1), i(2), i(4)]).unwrap(), [i(2)]);
+}
+
+/// An add of a constant whose result is copied right away (`local.tee x` `local.set y`) is
+/// one instruction writing both, also when one of them is its operand.
+#[test]
+fn add_constant_and_copy_fuse() {
+    let m = module(
+        r#"(module
+            (func (export "two") (param i32) (result i32) (local i32)
+                (local.set 0 (local.tee 1 (i32.add (local.get 0) (i32.const -4))))
+                (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1))))"#,
+    );
+    let code = ops(&m, 0);
+    assert!(
+        code.iter().any(|op| matches!(op, Op::I32AddImmCopy { .. })),
+        "{code:?}"
+    );
+    assert!(
+        !code.iter().any(|op| matches!(op, Op::Copy { .. })),
+        "{code:?}"
+    );
+    let i = |v: i32| Value::I32(v);
+    assert_eq!(call(&m, "two", &[i(10)]).unwrap(), [i(6006)]);
+    // 2 - 4 wraps.
+    assert_eq!(call(&m, "two", &[i(2)]).unwrap(), [i(-2002)]);
+}
+
+/// The back edge of a counted loop (`i = i + k; br_if (i != n)`, or `<`, or `!= 0`) is one
+/// instruction with the add; the counter wraps like the add, the test sees its new value,
+/// and a loop too long for the fused instruction's 16-bit offset keeps them apart.
+#[test]
+fn counted_loop_back_edge_fuses() {
+    let counted = |name: &str, step: &str, test: &str| {
+        format!(
+            r#"(func (export "{name}") (param i32 i32 i32) (result i32) (local i32)
+                (loop $l
+                    (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+                    (local.set 0 (i32.add (local.get 0) {step}))
+                    (br_if $l {test}))
+                (i32.add (i32.mul (local.get 3) (i32.const 1000)) (local.get 0)))"#
+        )
+    };
+    let funcs = [
+        counted(
+            "ne",
+            "(i32.const 3)",
+            "(i32.ne (local.get 0) (local.get 1))",
+        ),
+        counted(
+            "ne_r",
+            "(i32.const 3)",
+            "(i32.ne (local.get 1) (local.get 0))",
+        ),
+        counted(
+            "ltu",
+            "(local.get 2)",
+            "(i32.lt_u (local.get 0) (local.get 1))",
+        ),
+        counted(
+            "gtu",
+            "(local.get 2)",
+            "(i32.gt_u (local.get 1) (local.get 0))",
+        ),
+        counted(
+            "lts",
+            "(i32.const 2)",
+            "(i32.lt_s (local.get 0) (local.get 1))",
+        ),
+        counted(
+            "gts",
+            "(local.get 2)",
+            "(i32.gt_s (local.get 1) (local.get 0))",
+        ),
+        counted("nez", "(i32.const -1)", "(local.get 0)"),
+        counted(
+            "add_ne",
+            "(local.get 2)",
+            "(i32.ne (local.get 0) (local.get 1))",
+        ),
+    ];
+    let m = module(&format!("(module {})", funcs.join("\n")));
+    for f in 0..funcs.len() {
+        let code = ops(&m, f);
+        assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::BrI32AddImmNe { .. }
+                    | Op::BrI32AddImmLtU { .. }
+                    | Op::BrI32AddImmLtS { .. }
+                    | Op::BrI32AddImmNez { .. }
+                    | Op::BrI32AddNe { .. }
+                    | Op::BrI32AddLtU { .. }
+                    | Op::BrI32AddLtS { .. }
+            )),
+            "function {f}: {code:?}"
+        );
+    }
+    let i = |v: i32| Value::I32(v);
+    let run = |f: &str, a: i32, b: i32, c: i32| call(&m, f, &[i(a), i(b), i(c)]).unwrap();
+    // 0, 3, ..., 30: ten iterations.
+    assert_eq!(run("ne", 0, 30, 0), [i(10030)]);
+    assert_eq!(run("ne_r", 0, 30, 0), [i(10030)]);
+    // From -6 through 0 to 3.
+    assert_eq!(run("ne", -6, 3, 0), [i(3003)]);
+    assert_eq!(run("ltu", 0, 100, 7), [i(15105)]);
+    assert_eq!(run("gtu", 0, 20, 7), [i(3021)]);
+    // Unsigned: -3 is not below 20.
+    assert_eq!(run("ltu", -10, 20, 7), [i(997)]);
+    // Signed: -8, -6, ..., 4.
+    assert_eq!(run("lts", -10, 4, 0), [i(7004)]);
+    assert_eq!(run("gts", -10, 10, 4), [i(5010)]);
+    // Counts down to zero.
+    assert_eq!(run("nez", 7, 0, 0), [i(7000)]);
+    assert_eq!(run("add_ne", 0, 35, 5), [i(7035)]);
+
+    // A body of more than 2^15 instructions: the offset does not fit.
+    let body = "(local.set 2 (i32.xor (local.get 2) (i32.const 5)))\n".repeat(33_001);
+    let far = module(&format!(
+        r#"(module (func (export "far") (param i32 i32 i32) (result i32)
+            (loop $l {body}
+                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                (br_if $l (i32.ne (local.get 0) (local.get 1))))
+            (i32.add (local.get 0) (local.get 2))))"#
+    ));
+    let code = ops(&far, 0);
+    assert!(code.iter().any(|op| matches!(op, Op::BrI32Ne { .. })));
+    assert!(!code.iter().any(|op| matches!(op, Op::BrI32AddImmNe { .. })));
+    // Three iterations, an odd number of xors each: 2 ^ 5.
+    assert_eq!(
+        call(&far, "far", &[i(0), i(3), i(2)]).unwrap(),
+        [i(3 + (2 ^ 5))]
+    );
+}
+
+/// A store to a constant address (C's static variables) is one instruction with the offset
+/// folded in; at the end of memory it traps where the store is, and an address whose sum with
+/// the offset overflows 32 bits still traps.
+#[test]
+fn constant_address_store_is_absolute() {
+    let m = module(
+        r#"(module (memory 1)
+            (func (export "st") (param i64 f64) (result i64)
+                (i64.store offset=8 (i32.const 16) (local.get 0))
+                (f64.store (i32.const 32) (local.get 1))
+                (i32.store offset=4 (i32.const 64) (i32.wrap_i64 (local.get 0)))
+                (i64.add (i64.load (i32.const 24))
+                    (i64.add (i64.load (i32.const 32)) (i64.extend_i32_u (i32.load (i32.const 68))))))
+            (func (export "edge") (param i64)
+                (i64.store offset=65528 (i32.const 1) (local.get 0)))
+            (func (export "wrap") (param i32)
+                (i32.store offset=0xffffffff (i32.const 2) (local.get 0))))"#,
+    );
+    let code = ops(&m, 0);
+    assert_eq!(
+        code.iter()
+            .filter(|op| matches!(op, Op::I32StoreAbs { .. } | Op::I64StoreAbs { .. }))
+            .count(),
+        3,
+        "{code:?}"
+    );
+    assert!(
+        !code.iter().any(|op| matches!(op, Op::Const32 { .. })),
+        "{code:?}"
+    );
+    let (l, f) = (Value::I64, Value::F64);
+    let x = 0x1234_5678_9abc_def0_i64;
+    let want = x
+        .wrapping_add(2.5f64.to_bits() as i64)
+        .wrapping_add(0x9abc_def0);
+    assert_eq!(
+        call(&m, "st", &[l(x), f(2.5f64.to_bits())]).unwrap(),
+        [l(want)]
+    );
+    let (kind, offset) = trap(call(&m, "edge", &[l(1)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
+    let at = ops(&m, 1)
+        .iter()
+        .position(|op| matches!(op, Op::I64StoreAbs { .. }))
+        .unwrap();
+    assert_eq!(offset, Some(m.translated()[1].offsets[at]));
+    let (kind, _) = trap(call(&m, "wrap", &[Value::I32(1)]));
+    assert_eq!(kind, TrapKind::MemoryOutOfBounds);
 }
