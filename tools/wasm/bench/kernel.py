@@ -55,7 +55,7 @@ def run():
     nojt = os.environ.get("BENCH_WASMCTL_NOJT")
     if nojt and os.path.exists(nojt):
         subprocess.run(["cp", nojt, os.path.join(extra, "wasmctl-nojt")], check=True)
-    reps = int(os.environ.get("BENCH_KERNEL_REPS", "3"))
+    reps = int(os.environ.get("BENCH_KERNEL_REPS", "5"))
     specs = [f"{name}:{n}" for name, n in VM_N.items()]
     env = dict(os.environ, VM_EXTRA=extra, VM_TIMEOUT=os.environ.get("VM_TIMEOUT", "3000"))
     float_specs = [f"{name}:{n}" for name, n in VM_N.items() if name in FLOAT]
@@ -78,7 +78,7 @@ def run():
             runs.setdefault(f[1], {}).setdefault(f[2], []).append(
                 {"cs": int(f[3]), "result": " ".join(f[4:])})
         elif line.startswith("@@latency ") and len(f) == 3:
-            latency[f[1]] = int(f[2])
+            latency.setdefault(f[1], []).append(int(f[2]))
     data = {
         "date": datetime.date.today().isoformat(),
         "machine": bench.machine_info(),
@@ -112,6 +112,20 @@ def median_cs(samples):
     return statistics.median(s["cs"] for s in samples) if samples else float("nan")
 
 
+def spread(samples):
+    """(max - min) / median of one benchmark's repetitions in one place."""
+    cs = [s["cs"] for s in samples]
+    m = statistics.median(cs) if cs else 0
+    return (max(cs) - min(cs)) / m if m else 0.0
+
+
+def median_latency(value):
+    """A latency in ns: the median of the rounds (older data has one number)."""
+    if isinstance(value, list):
+        return statistics.median(value) if value else None
+    return value
+
+
 def report(data):
     rows, bad, int_ratios, float_ratios = [], [], [], []
     int_nojt, float_nojt, fpu_ratios = [], [], []
@@ -137,7 +151,13 @@ def report(data):
                      "yes" if ok else "NO"))
     geo = lambda xs: math.exp(sum(map(math.log, xs)) / len(xs)) if xs else float("nan")
     lat = data.get("latency_ns", {})
-    inv, echo = lat.get("invoke"), lat.get("echo")
+    inv, echo = median_latency(lat.get("invoke")), median_latency(lat.get("echo"))
+    rounds = len(lat["invoke"]) if isinstance(lat.get("invoke"), list) else 1
+    spreads = {
+        where: max((spread(b.get(key, [])) for b in data["benchmarks"]), default=0.0)
+        for where, key in (("kernel", "kernel"), ("userspace", "local"),
+                           ("userspace without jump tables", "nojt"))
+    }
     # One width per column, for the rules, the header and the rows alike: a simple table's
     # text must stay within its column's rule.
     widths = (10, 7, 10, 9, 6, 10, 6, 10, 6, 7, 7)
@@ -169,7 +189,11 @@ engine built for userspace as the kernel builds it in one respect, without
 jump tables (``-C jump-tables=n``, the "no JT" column), interleaved,
 {data["reps"]} times each; the table has the medians, timed with
 ``/proc/uptime``, and the ratios kernel ÷ userspace and kernel ÷ userspace
-without jump tables. Run on {data["date"]}.
+without jump tables. Run on {data["date"]}. The largest spread between the
+repetitions of one benchmark ((max - min) / median):
+{", ".join(f"{w} {v * 100:.0f} %" for w, v in spreads.items())}; TCG on a shared
+host is noisy, so single ratios can move by tens of percent from run to
+run, the geometric means much less.
 
 {chr(10).join(table)}
 
@@ -212,8 +236,8 @@ the result for a NaN (to recompute it in soft float).
 Latency of one ``INVOKE`` of an empty exported function, from
 ``wasmctl invoke --repeat``: **{inv / 1000:.1f} µs**, against
 **{echo / 1000:.1f} µs** for one round trip of an empty message through
-the connector echo sample (``samples/rust/rust_connector_echo``): a ratio
-of **{inv / echo:.2f}**. What an invocation adds to the bare round trip is
+the connector echo sample (``samples/rust/rust_connector_echo``), medians
+of {rounds} interleaved rounds: a ratio of **{inv / echo:.2f}**. What an invocation adds to the bare round trip is
 decoding the request, looking the instance up, the call itself and
 encoding the reply.
 """
