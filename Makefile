@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/cargo-target
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu fuzz demo check bench \
+	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu fuzz miri demo check bench \
 	bench-report bench-smoke bench-kernel check-debug check-connector-m check-arm64
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo 'make spec-kernel   the same testsuite through the protocol, in the kernel (VM)'
 	@echo 'make spec-kernel-fpu  the same with wasm.fpu=1 (float arithmetic on the FPU)'
 	@echo 'make fuzz          bounded cargo-fuzz runs (FUZZ_SECONDS each, default 20)'
+	@echo 'make miri          the engine'"'"'s unsafe interpreter core under Miri (nightly toolchain)'
 	@echo 'make bench         the benchmarks on this engine, wasmi, wasm3, wasmtime and native;'
 	@echo '                   regenerates Documentation/wasm/evaluation.rst (~5 minutes)'
 	@echo 'make bench-smoke   every benchmark once on this engine, checked against native'
@@ -113,6 +114,9 @@ FUZZ_SECONDS ?= 20
 fuzz: setup
 	@$(S)/fuzz.sh $(FUZZ_SECONDS)
 
+miri: setup
+	@$(S)/miri.sh
+
 # Not part of check: it takes minutes and wants a quiet machine.
 bench: setup
 	@$(S)/bench.sh run
@@ -137,5 +141,5 @@ check-connector-m: tree
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test spec bench-smoke fuzz check-patches docs lint kunit vm-test spec-kernel spec-kernel-fpu
+check: host-test spec bench-smoke fuzz miri check-patches docs lint kunit vm-test spec-kernel spec-kernel-fpu
 	@echo 'check: all passed'

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# miri.sh  run the engine's Miri tests: tools/wasm/engine/tests/miri.rs, small
+#          programs that take every path of the interpreter's unsafe core
+#          (drivers/wasm/engine/exec/interp.rs), and the fusion tests, which
+#          run every fused instruction form, under Miri with Stacked Borrows
+#          and strict provenance. Miri interprets: the three fusion tests
+#          that loop 10^5 times or translate 33000 instructions are left to
+#          the ordinary host tests.
+#
+# Miri needs a nightly toolchain with the miri and rust-src components: the
+# machine's rustup has a nightly; the components come from the Rust project's
+# toolchain distribution on first use. Miri's own sysroot and target
+# directory are kept in $CACHE.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RUSTUP=$(command -v rustup || true)
+[[ -n $RUSTUP ]] || die "miri: rustup not found (Miri needs a nightly toolchain)"
+if ! "$HOST_CARGO" +nightly miri --version >/dev/null 2>&1; then
+	log "miri: adding the miri and rust-src components to the nightly toolchain"
+	"$RUSTUP" component add --toolchain nightly miri rust-src ||
+		die "miri: cannot install Miri: 'rustup component add --toolchain nightly miri rust-src' failed"
+fi
+log "miri: $("$HOST_CARGO" +nightly miri --version 2>&1 | head -1)"
+
+export MIRI_SYSROOT=$CACHE/miri-sysroot
+export CARGO_TARGET_DIR=$CACHE/miri-target
+export MIRIFLAGS="-Zmiri-strict-provenance ${MIRIFLAGS:-}"
+cd "$TOP/tools/wasm"
+start=$SECONDS
+"$HOST_CARGO" +nightly miri setup >/dev/null
+"$HOST_CARGO" +nightly miri test -q --locked -p wasm-engine --test miri
+"$HOST_CARGO" +nightly miri test -q --locked -p wasm-engine --test fusion -- \
+	--skip loop_constants_live_in_the_frame --skip counted_loop_back_edge_fuses \
+	--skip i32_pairs_fuse
+log "miri: clean ($((SECONDS - start)) s)"
