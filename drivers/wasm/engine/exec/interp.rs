@@ -945,6 +945,16 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 }
             }};
         }
+        // A counted loop's back edge: `a = a + step` (an i32, wrapping), then branch if
+        // `test` holds for the new value (which it reads after `a` is written, as the two
+        // instructions it fuses would).
+        macro_rules! br_add {
+            ($a:expr, $step:expr, $cost:expr, $offset:expr, |$v:ident| $test:expr) => {{
+                let $v = (r!($a) as u32).wrapping_add($step);
+                w!($a, w32($v));
+                br_if!($test, $cost, $offset)
+            }};
+        }
         // After an out-of-line call: picks up the callee's state, or stops.
         macro_rules! resume {
             ($next:expr) => {{
@@ -1263,76 +1273,50 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                     b,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
-                    w!(a, w32(v));
-                    br_if!(v != r!(b) as u32, cost, offset)
-                }
+                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v
+                    != r!(b) as u32),
                 Op::BrI32AddImmLtU {
                     a,
                     imm,
                     b,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
-                    w!(a, w32(v));
-                    br_if!(v < r!(b) as u32, cost, offset)
-                }
+                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v < r!(b) as u32),
                 Op::BrI32AddImmLtS {
                     a,
                     imm,
                     b,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
-                    w!(a, w32(v));
-                    br_if!((v as i32) < r!(b) as i32, cost, offset)
-                }
+                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| (v as i32)
+                    < r!(b) as i32),
                 Op::BrI32AddImmNez {
                     a,
                     imm,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(i32::from(imm) as u32);
-                    w!(a, w32(v));
-                    br_if!(v != 0, cost, offset)
-                }
+                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v != 0),
                 Op::BrI32AddNe {
                     a,
                     x,
                     b,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(r!(x) as u32);
-                    w!(a, w32(v));
-                    br_if!(v != r!(b) as u32, cost, offset)
-                }
+                } => br_add!(a, r!(x) as u32, cost, offset, |v| v != r!(b) as u32),
                 Op::BrI32AddLtU {
                     a,
                     x,
                     b,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(r!(x) as u32);
-                    w!(a, w32(v));
-                    br_if!(v < r!(b) as u32, cost, offset)
-                }
+                } => br_add!(a, r!(x) as u32, cost, offset, |v| v < r!(b) as u32),
                 Op::BrI32AddLtS {
                     a,
                     x,
                     b,
                     cost,
                     offset,
-                } => {
-                    let v = (r!(a) as u32).wrapping_add(r!(x) as u32);
-                    w!(a, w32(v));
-                    br_if!((v as i32) < r!(b) as i32, cost, offset)
-                }
+                } => br_add!(a, r!(x) as u32, cost, offset, |v| (v as i32) < r!(b) as i32),
                 Op::BrTable { s, len } => {
                     let i = r!(s) as u32;
                     let k = if i < len { i } else { len };
