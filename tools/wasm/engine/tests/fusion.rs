@@ -8,11 +8,12 @@
 use std::sync::Arc;
 
 use wasm_engine::ir::Op;
-use wasm_engine::{Config, Error, Module, Store, TrapKind, Value};
+use wasm_engine::{Config, Error, Module, TrapKind, Value};
+
+mod common;
 
 fn module(wat: &str) -> Arc<Module> {
-    let bytes = wat::parse_str(wat).expect("test module must parse");
-    Arc::new(Module::new(&Config::default(), &bytes).expect("test module must load"))
+    common::module(&Config::default(), wat)
 }
 
 /// The instructions of defined function `i`.
@@ -21,13 +22,7 @@ fn ops(m: &Module, i: usize) -> Vec<Op> {
 }
 
 fn call(m: &Arc<Module>, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
-    let mut store = Store::new(Config::default(), ());
-    let instance = store.instantiate(m, &[])?;
-    let f = store
-        .get_export(instance, func)
-        .and_then(|e| e.func())
-        .expect("export");
-    store.invoke(f, args)
+    common::call_export(m, Config::default(), func, args)
 }
 
 fn trap(r: Result<Vec<Value>, Error>) -> (TrapKind, Option<u32>) {

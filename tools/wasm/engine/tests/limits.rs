@@ -10,27 +10,12 @@ use std::time::{Duration, Instant};
 
 use wasm_engine::{Config, Error, InterruptHook, Module, Store, TrapKind, Value};
 
-fn module(config: &Config, wat: &str) -> Arc<Module> {
-    let bytes = wat::parse_str(wat).expect("test module must parse");
-    Arc::new(Module::new(config, &bytes).expect("test module must load"))
-}
+mod common;
+use common::{call_export, module, trap_kind};
 
 fn run(config: Config, wat: &str, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
     let m = module(&config, wat);
-    let mut store = Store::new(config, ());
-    let instance = store.instantiate(&m, &[])?;
-    let f = store
-        .get_export(instance, func)
-        .and_then(|e| e.func())
-        .expect("export");
-    store.invoke(f, args)
-}
-
-fn trap_kind(r: Result<Vec<Value>, Error>) -> TrapKind {
-    match r {
-        Err(Error::Trap(t)) => t.kind,
-        other => panic!("expected a trap, got {other:?}"),
-    }
+    call_export(&m, config, func, args)
 }
 
 /// Counts its calls and stops the run after `stop_after` of them.

@@ -15,26 +15,11 @@ use wasm_engine::{
     Caller, Config, Error, Extern, FuncType, Module, Store, Trap, TrapKind, ValType, Value,
 };
 
-fn module(config: &Config, wat: &str) -> Arc<Module> {
-    let bytes = wat::parse_str(wat).expect("test module must parse");
-    Arc::new(Module::new(config, &bytes).expect("test module must load"))
-}
+mod common;
+use common::{call_export, module, trap_kind};
 
 fn run(m: &Arc<Module>, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
-    let mut store = Store::new(Config::default(), ());
-    let instance = store.instantiate(m, &[])?;
-    let f = store
-        .get_export(instance, func)
-        .and_then(|e| e.func())
-        .expect("export");
-    store.invoke(f, args)
-}
-
-fn trap_kind(r: Result<Vec<Value>, Error>) -> TrapKind {
-    match r {
-        Err(Error::Trap(t)) => t.kind,
-        other => panic!("expected a trap, got {other:?}"),
-    }
+    call_export(m, Config::default(), func, args)
 }
 
 const I: fn(i32) -> Value = Value::I32;
