@@ -321,6 +321,9 @@ mod tests {
                 let (hw, soft) = (u64::from(hw.$op($($x),*)), u64::from(soft.$op($($x),*)));
                 if hw != soft {
                     let op = stringify!($op);
+                    // The operands' bit patterns: `u32`, `u64` or `i64` (which has no
+                    // `From` into `u64`), so a cast.
+                    #[allow(clippy::cast_lossless)]
                     let args = [$(($x) as u64),*];
                     pr_err!("{op}{args:x?}: FPU {hw:#x}, soft float {soft:#x}\n");
                     mismatches += 1;
