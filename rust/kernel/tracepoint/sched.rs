@@ -36,14 +36,11 @@
 //!     Registration::<ProcessExec, _>::register(ExecSnoop { execs: Atomic::new(0) }),
 //!     GFP_KERNEL,
 //! );
-//! match snoop {
-//!     Ok(snoop) => {
-//!         let _execs = snoop.probe().execs.load(Relaxed);
-//!         // Detaches, and returns once no call to the probe runs.
-//!         drop(snoop);
-//!     }
-//!     // `ENOSYS` in a kernel without tracepoints.
-//!     Err(_) => {}
+//! // Registering fails with `ENOSYS` in a kernel without tracepoints.
+//! if let Ok(snoop) = snoop {
+//!     let _execs = snoop.probe().execs.load(Relaxed);
+//!     // Detaches, and returns once no call to the probe runs.
+//!     drop(snoop);
 //! }
 //! # Ok::<(), Error>(())
 //! ```
