@@ -22,6 +22,10 @@ if [[ $arch == arm64 ]]; then
 	# clock does on x86_64 (the host API's clock test wants a real date).
 	kunit_opts+=(--kconfig_add CONFIG_RTC_CLASS=y --kconfig_add CONFIG_RTC_DRV_PL031=y)
 fi
+# The suites are driver code too: clippy checks them as it checks the VM
+# kernel's build, and any Rust or clippy warning fails the build (kunit.py
+# shows a failed build's messages, not a passing one's warnings).
+vars+=(CLIPPY=1 KRUSTFLAGS=-Dwarnings)
 make_opts=()
 for v in "${vars[@]}"; do make_opts+=(--make_options "$v"); done
 
