@@ -8,30 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasm_engine::{Config, Error, InterruptHook, Module, Store, TrapKind, Value};
+use wasm_engine::{Config, Error, Module, Store, TrapKind, Value};
 
 mod common;
-use common::{call_export, module, trap_kind};
+use common::{call_export, module, trap_kind, CountingHook};
 
 fn run(config: Config, wat: &str, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
     let m = module(&config, wat);
     call_export(&m, config, func, args)
-}
-
-/// Counts its calls and stops the run after `stop_after` of them.
-struct CountingHook {
-    calls: Arc<AtomicU64>,
-    stop_after: u64,
-}
-
-impl InterruptHook for CountingHook {
-    fn check(&mut self) -> Result<(), TrapKind> {
-        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
-        if n >= self.stop_after {
-            return Err(TrapKind::Interrupted);
-        }
-        Ok(())
-    }
 }
 
 /// One 1 GiB `memory.fill` after another, straight-line: with little fuel, the first one

@@ -9,6 +9,7 @@
 //! access against Rust's aliasing model and every offset against its allocation; without
 //! Miri they run as ordinary tests.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use wasm_engine::{
@@ -16,7 +17,7 @@ use wasm_engine::{
 };
 
 mod common;
-use common::{call_export, module, trap_kind};
+use common::{call_export, module, trap_kind, CountingHook};
 
 fn run(m: &Arc<Module>, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
     call_export(m, Config::default(), func, args)
@@ -172,8 +173,8 @@ fn host_calls_between_live_frames() {
 }
 
 /// Indirect calls, `br_table`, `select`, fused compare-and-branch and counted-loop back edges
-/// with a small interrupt interval, so that refuelling and the hook run inside loops and
-/// calls.
+/// with a small interrupt interval, so that refuelling and the interrupt hook run inside
+/// loops and calls; then the hook stops a run there, which leaves the store usable.
 #[test]
 fn control_flow_and_refuelling() {
     let config = Config {
@@ -202,6 +203,11 @@ fn control_flow_and_refuelling() {
                 (local.get 2)))"#,
     );
     let mut store = Store::new(config, ());
+    let calls = Arc::new(AtomicU64::new(0));
+    store.set_interrupt_hook(Box::new(CountingHook {
+        calls: calls.clone(),
+        stop_after: u64::MAX,
+    }));
     let instance = store.instantiate(&m, &[]).unwrap();
     let f = store
         .get_export(instance, "mix")
@@ -219,6 +225,19 @@ fn control_flow_and_refuelling() {
             want = 3;
         }
     }
+    assert_eq!(store.invoke(f, &[I(50)]).unwrap(), [I(want)]);
+    let ran = calls.load(Ordering::Relaxed);
+    assert!(ran > 10, "the hook ran {ran} times");
+    // Stopped by the hook within the loop, then run again to the end.
+    store.set_interrupt_hook(Box::new(CountingHook {
+        calls: calls.clone(),
+        stop_after: ran + 3,
+    }));
+    assert_eq!(trap_kind(store.invoke(f, &[I(50)])), TrapKind::Interrupted);
+    store.set_interrupt_hook(Box::new(CountingHook {
+        calls,
+        stop_after: u64::MAX,
+    }));
     assert_eq!(store.invoke(f, &[I(50)]).unwrap(), [I(want)]);
 }
 

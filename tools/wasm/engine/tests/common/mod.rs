@@ -4,9 +4,10 @@
 //! a different subset, hence `dead_code`.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use wasm_engine::{Config, Error, Module, Store, TrapKind, Value};
+use wasm_engine::{Config, Error, InterruptHook, Module, Store, TrapKind, Value};
 
 /// Parses and loads a test module given as text.
 pub fn module(config: &Config, wat: &str) -> Arc<Module> {
@@ -35,5 +36,21 @@ pub fn trap_kind(r: Result<Vec<Value>, Error>) -> TrapKind {
     match r {
         Err(Error::Trap(t)) => t.kind,
         other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+/// Counts its calls and stops the run after `stop_after` of them.
+pub struct CountingHook {
+    pub calls: Arc<AtomicU64>,
+    pub stop_after: u64,
+}
+
+impl InterruptHook for CountingHook {
+    fn check(&mut self) -> Result<(), TrapKind> {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= self.stop_after {
+            return Err(TrapKind::Interrupted);
+        }
+        Ok(())
     }
 }
