@@ -13,8 +13,8 @@
 #                      files (or to files an earlier commit added: a later
 #                      commit that declares a new submodule patches its
 #                      parent this way, so that every commit builds)
-# MAINTAINERS.fragment is the subsystem's MAINTAINERS entry. Each commit gets
-# it with the F: lines whose paths exist at that commit, so the entry grows
+# MAINTAINERS.fragment holds the series' MAINTAINERS entries. Each commit gets
+# them with the F: lines whose paths exist at that commit, so an entry grows
 # with the files and every patch that adds a file also says who maintains it.
 # Every tracked file under an overlay root belongs to exactly one commit.
 set -euo pipefail
@@ -54,15 +54,17 @@ maintainers_entry() {
 	local frag blob
 	frag=$(mktemp)
 	# An F: path is listed from the commit that adds a file it covers, not
-	# counting vendored files and files a more specific F: path covers: so each
-	# commit that adds files updates MAINTAINERS (checkpatch asks for that).
+	# counting files a more specific F: path covers, nor vendored files unless
+	# the path is a vendored crate's: so each commit that adds files updates
+	# MAINTAINERS (checkpatch asks for that). A section is left out until it
+	# has an F: line (scripts/maintainers-insert.py).
 	local -a fpaths
 	mapfile -t fpaths < <(sed -n 's/^F:\t//p' "$TOP/MAINTAINERS.fragment")
 	while IFS= read -r line; do
 		if [[ $line == F:* ]]; then
 			local path=${line#F:	} covered=0 f other
 			while read -r f; do
-				[[ $f =~ $VENDORED_RE ]] && continue
+				[[ $f =~ $VENDORED_RE && ! $path =~ $VENDORED_RE ]] && continue
 				for other in "${fpaths[@]}"; do
 					[[ $other != "$path" && $other == "$path"* && $f == "$other"* ]] &&
 						continue 2
@@ -74,12 +76,10 @@ maintainers_entry() {
 		fi
 		printf '%s\n' "$line"
 	done <"$TOP/MAINTAINERS.fragment" >"$frag"
-	if grep -q '^F:' "$frag"; then
-		blob=$(kgit cat-file blob "$base:MAINTAINERS" |
-			"$TOP/scripts/maintainers-insert.py" "$frag" |
-			kgit hash-object -w --stdin) || die "cannot add our entry to MAINTAINERS"
-		kgit update-index --cacheinfo "100644,$blob,MAINTAINERS"
-	fi
+	blob=$(kgit cat-file blob "$base:MAINTAINERS" |
+		"$TOP/scripts/maintainers-insert.py" "$frag" |
+		kgit hash-object -w --stdin) || die "cannot add our entries to MAINTAINERS"
+	kgit update-index --cacheinfo "100644,$blob,MAINTAINERS"
 	rm -f "$frag"
 }
 

@@ -34,6 +34,7 @@ esac
 
 out=$BUILD_DIR/$variant
 mkdir -p "$out"
+remove_stale_objects "$out"
 read -ra vars <<<"$(kmake_vars)"
 kmake() { make -s -C "$KERNEL_SRC" O="$out" ARCH=x86_64 "${vars[@]}" "${extra[@]}" "$@"; }
 

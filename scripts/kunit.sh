@@ -13,6 +13,7 @@ set -euo pipefail
 arch=${1:-x86_64}
 build_dir=$BUILD_DIR/kunit-$arch
 mkdir -p "$BUILD_DIR"
+remove_stale_objects "$build_dir"
 read -ra vars <<<"$(kmake_vars)"
 kunit_opts=()
 if [[ $arch == arm64 ]]; then

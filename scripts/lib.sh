@@ -89,6 +89,17 @@ kmake_vars() {
 export LIBCLANG_PATH
 
 # Paths of vendored third-party crates: imported unmodified, exempt from
-# checkpatch (as upstream's rust/syn/ is) and not a reason for a MAINTAINERS
-# line of their own.
-VENDORED_RE='^drivers/wasm/(wasmparser|bitflags)/'
+# checkpatch (as upstream's rust/syn/ is); MAINTAINERS lists them in their own
+# entry, not in the subsystem's.
+VENDORED_RE='^rust/(wasmparser|bitflags)/'
+
+# Objects an earlier version of the series built in drivers/wasm/ (its private
+# alloc, allocator shim and vendored crates, now built by rust/Makefile). A
+# stale lib*.rmeta there would be a second candidate for `--extern alloc`, so
+# remove them from a build directory before building into it.
+remove_stale_objects() {
+	local d=$1/drivers/wasm c
+	for c in alloc wasm_alloc bitflags wasmparser; do
+		rm -f "$d/$c.o" "$d/.$c.o.cmd" "$d/lib$c.rmeta"
+	done
+}

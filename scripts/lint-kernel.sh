@@ -12,7 +12,7 @@ cd "$TOP"
 mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
 	'rust/*.rs' 'samples/*.rs' 'drivers/wasm/*.rs' 'drivers/wasm/engine/*.rs' \
 	'drivers/wasm/engine/**/*.rs' \
-	':!drivers/wasm/wasmparser' ':!drivers/wasm/bitflags' | sort -u)
+	':!rust/wasmparser' ':!rust/bitflags' | sort -u)
 "$KRUSTFMT" --edition 2021 --check --config-path "$KERNEL_SRC/.rustfmt.toml" "${files[@]}" ||
 	die "rustfmt: run '$KRUSTFMT --edition 2021 --config-path $KERNEL_SRC/.rustfmt.toml FILE'"
 log "lint: rustfmt clean (${#files[@]} files)"

@@ -36,7 +36,7 @@ use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module, Stor
 
 /// The flags of an upload's data, whose size the client chooses (up to the module size
 /// limit): charged to its memory cgroup, and failing rather than invoking the cgroup's OOM
-/// killer when it does not fit, like everything the engine allocates (see `wasm_alloc`).
+/// killer when it does not fit, like everything the engine allocates (see `alloc_shim`).
 fn upload_flags() -> Flags {
     GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL
 }
@@ -422,7 +422,7 @@ impl Service {
         // panicking. What it allocates is bounded by `max_module_kib` (see
         // `Documentation/wasm/security.rst`). Entered first, so that a BUSY answer leaves the
         // upload in place for another LOAD_END.
-        let Some(_nofail) = wasm_alloc::NoFailScope::enter() else {
+        let Some(_nofail) = alloc_shim::NoFailScope::enter() else {
             return Err(fail(Status::Busy, "too many modules being loaded at once"));
         };
         let upload = {

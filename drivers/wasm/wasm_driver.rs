@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn alloc_crate_works() {
-        // The private `alloc` crate, through `wasm_alloc`'s KVmalloc shim.
+        // The kernel's `alloc` crate (CONFIG_RUST_ALLOC), through `alloc_shim`'s KVmalloc shim.
         let mut v = alloc::vec::Vec::new();
         assert!(v.try_reserve(3 << 20).is_ok());
         v.extend((0u32..1000).map(|i| i.wrapping_mul(2_654_435_761)));
@@ -166,30 +166,30 @@ mod tests {
 
     #[test]
     fn nofail_scope_covers_its_task_until_dropped() {
-        assert!(!wasm_alloc::in_nofail_scope());
-        let outer = wasm_alloc::NoFailScope::enter();
+        assert!(!alloc_shim::in_nofail_scope());
+        let outer = alloc_shim::NoFailScope::enter();
         assert!(outer.is_some());
-        assert!(wasm_alloc::in_nofail_scope());
-        let inner = wasm_alloc::NoFailScope::enter();
+        assert!(alloc_shim::in_nofail_scope());
+        let inner = alloc_shim::NoFailScope::enter();
         assert!(inner.is_some());
         drop(inner);
         // The outer scope still holds its slot.
-        assert!(wasm_alloc::in_nofail_scope());
+        assert!(alloc_shim::in_nofail_scope());
         drop(outer);
-        assert!(!wasm_alloc::in_nofail_scope());
+        assert!(!alloc_shim::in_nofail_scope());
     }
 
     #[test]
     fn nofail_scopes_are_bounded() {
         let mut scopes = KVec::new();
-        while let Some(scope) = wasm_alloc::NoFailScope::enter() {
+        while let Some(scope) = alloc_shim::NoFailScope::enter() {
             assert!(scopes.push(scope, GFP_KERNEL).is_ok());
-            assert!(scopes.len() <= wasm_alloc::MAX_NOFAIL_SCOPES);
+            assert!(scopes.len() <= alloc_shim::MAX_NOFAIL_SCOPES);
         }
-        assert_eq!(scopes.len(), wasm_alloc::MAX_NOFAIL_SCOPES);
+        assert_eq!(scopes.len(), alloc_shim::MAX_NOFAIL_SCOPES);
         scopes.clear();
-        assert!(!wasm_alloc::in_nofail_scope());
-        assert!(wasm_alloc::NoFailScope::enter().is_some());
+        assert!(!alloc_shim::in_nofail_scope());
+        assert!(alloc_shim::NoFailScope::enter().is_some());
     }
 
     #[test]
