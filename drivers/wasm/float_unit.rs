@@ -63,7 +63,7 @@ mod imp {
         }
 
         /// How many FPU sections the unit opened.
-        #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+        #[cfg_attr(not(CONFIG_WASM_KUNIT_TEST), allow(dead_code))]
         pub(crate) fn sections(&self) -> u32 {
             self.sections
         }
@@ -183,11 +183,6 @@ mod imp {
     impl KernelFloat {
         pub(crate) fn new(_enabled: bool) -> Self {
             Self
-        }
-
-        #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
-        pub(crate) fn sections(&self) -> u32 {
-            0
         }
     }
 
