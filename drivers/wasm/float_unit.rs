@@ -15,7 +15,7 @@
 //! operations and NaN operands) is recomputed in soft float, whose NaN sign and payload differ
 //! from SSE's. A KUnit suite below checks this operation by operation.
 
-#[cfg(CONFIG_X86_64)]
+#[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
 mod imp {
     use core::cmp::Ordering;
     use kernel::fpu::Section;
@@ -173,7 +173,7 @@ mod imp {
     }
 }
 
-#[cfg(not(CONFIG_X86_64))]
+#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
 mod imp {
     use wasm_engine::FloatUnit;
 
@@ -195,7 +195,7 @@ pub(crate) use imp::KernelFloat;
 pub(crate) fn describe() -> &'static str {
     match (
         crate::module_parameters::fpu.value() != 0,
-        cfg!(CONFIG_X86_64),
+        cfg!(all(CONFIG_X86_64, not(CONFIG_UML))),
     ) {
         (false, _) => "soft float",
         (true, true) => "float arithmetic on the FPU",
@@ -211,7 +211,7 @@ impl KernelFloat {
 }
 
 // The FPU path is x86_64's; elsewhere the unit is soft float, nothing to compare.
-#[cfg(all(CONFIG_WASM_KUNIT_TEST, CONFIG_X86_64))]
+#[cfg(all(CONFIG_WASM_KUNIT_TEST, CONFIG_X86_64, not(CONFIG_UML)))]
 #[kernel::prelude::kunit_tests(wasm_fpu)]
 mod tests {
     use super::KernelFloat;
