@@ -95,11 +95,17 @@ VENDORED_RE='^rust/(wasmparser|bitflags)/'
 
 # Objects an earlier version of the series built in drivers/wasm/ (its private
 # alloc, allocator shim and vendored crates, now built by rust/Makefile). A
-# stale lib*.rmeta there would be a second candidate for `--extern alloc`, so
-# remove them from a build directory before building into it.
+# stale lib*.rmeta there would be a second candidate for `--extern alloc`, and
+# once it is gone make does not rebuild the crates whose dep-info names it
+# (a missing prerequisite is not newer), which then reference a crate that is
+# no longer there. So if one is found, the directory's objects all go.
 remove_stale_objects() {
 	local d=$1/drivers/wasm c
 	for c in alloc wasm_alloc bitflags wasmparser; do
-		rm -f "$d/$c.o" "$d/.$c.o.cmd" "$d/lib$c.rmeta"
+		if [[ -e $d/lib$c.rmeta ]]; then
+			log "build: removing $d, built by an older layout of the series"
+			rm -rf "$d"
+			return
+		fi
 	done
 }
