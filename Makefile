@@ -18,7 +18,8 @@ CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
 	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu fuzz miri demo check bench \
-	bench-report bench-smoke bench-kernel check-debug check-connector-m check-arm64
+	bench-report bench-smoke bench-kernel check-debug check-connector-m check-arm64 \
+	check-bisect
 
 help:
 	@echo 'make demo          set up, build, boot the VM and show the runtime working'
@@ -49,6 +50,8 @@ help:
 	@echo '                   KASAN/lockdep/kmemleak kernel (tens of minutes; not part of check)'
 	@echo 'make check-connector-m  the VM kernel with CONFIG_CONNECTOR=m builds (a third kernel;'
 	@echo '                   not part of check)'
+	@echo 'make check-bisect  build the VM kernel at every patch of the series, in order'
+	@echo '                   (incremental, tens of minutes cold; not part of check)'
 
 setup:
 	@$(S)/setup.sh
@@ -137,6 +140,10 @@ check-debug: tree tools
 # Not part of check: a third kernel build, for a configuration that only has to build.
 check-connector-m: tree
 	@$(S)/build-kernel.sh connector-m
+
+# Not part of check: a kernel build per patch, so that the series bisects.
+check-bisect: tree
+	@$(S)/check-bisect.sh
 
 demo: kernel tools
 	@$(S)/demo.sh
