@@ -39,42 +39,14 @@ read -ra vars <<<"$(kmake_vars)"
 kmake() { make -s -C "$KERNEL_SRC" O="$out" ARCH=x86_64 "${vars[@]}" "${extra[@]}" "$@"; }
 
 stamp=$out/.$variant.config.sha
-want=$(cat "${frags[@]}" "$TOP/scripts/build-kernel.sh" | sha256sum | cut -d' ' -f1)
+want=$(cat "${frags[@]}" "$TOP/scripts/build-kernel.sh" "$TOP/scripts/lib.sh" | sha256sum | cut -d' ' -f1)
 if [[ ! -f $out/.config || $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
 	log "kernel: configuring $variant (tinyconfig + ${frags[*]#"$TOP"/})"
-	kmake tinyconfig >/dev/null
-	"$KERNEL_SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
-	kmake olddefconfig >/dev/null
-	# merge_config does not fail on options that did not stick. A later
-	# fragment overrides an earlier one: check each option's last setting.
-	while IFS= read -r line; do
-		if [[ $line == CONFIG_* ]]; then
-			grep -qxF "$line" "$out/.config"
-		else
-			opt=${line#\# }
-			opt=${opt%% *}
-			! grep -q "^$opt=" "$out/.config"
-		fi || die "kernel config: '$line' did not stick (is the Rust toolchain available? try: make -C $KERNEL_SRC O=$out ${vars[*]} ${extra[*]} rustavailable)"
-	done < <(cat "${frags[@]}" | awk '
-		/^CONFIG_/ { split($0, kv, "="); o = kv[1] }
-		/^# CONFIG_.* is not set$/ { o = $2 }
-		o != "" { last[o] = $0; if (!(o in seen)) { seen[o] = 1; order[++n] = o } }
-		{ o = "" }
-		END { for (i = 1; i <= n; i++) print last[order[i]] }')
+	kconfig_from_fragments "$KERNEL_SRC" "$out" "${frags[@]}"
 	echo "$want" >"$stamp"
 fi
 log "kernel: building $variant in $out (-j$JOBS, CLIPPY=1)"
-# Rust is compiled through clippy-driver, so every build is a clippy pass too;
-# any compiler or clippy warning fails the build.
-warnings=$out/.build-warnings
-if ! kmake -j"$JOBS" CLIPPY=1 bzImage modules 2>"$warnings"; then
-	cat "$warnings" >&2
-	die "kernel: the build failed (above)"
-fi
-cat "$warnings" >&2
-if grep -q 'warning' "$warnings"; then
-	die "kernel: the build has warnings (above)"
-fi
+kbuild_checked "$out" "kernel: the build"
 rm -rf "$out/modroot"
 kmake INSTALL_MOD_PATH="$out/modroot" modules_install >/dev/null
 log "kernel: $(kmake -s kernelrelease) $(du -h "$out/arch/x86/boot/bzImage" | cut -f1)"

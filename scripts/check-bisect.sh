@@ -31,17 +31,13 @@ if [[ ! -e $src/.git ]]; then
 	kgit worktree add -q --detach "$src" "${commits[-1]}"
 fi
 
-# The series' full configuration, made once at its last commit.
+# The series' full configuration, made once at its last commit, as
+# build-kernel.sh makes the VM kernel's.
 full=$out/.bisect-full.config
-want=$(cat "$TOP/scripts/config/vm.config" | sha256sum | cut -d' ' -f1)
+want=$(sha256sum <"$TOP/scripts/config/vm.config" | cut -d' ' -f1)
 git -C "$src" checkout -q --detach "${commits[-1]}"
 if [[ ! -f $full || $(cat "$full.sha" 2>/dev/null) != "$want" ]]; then
-	kmake tinyconfig >/dev/null
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
-		"$TOP/scripts/config/vm.config" >/dev/null
-	kmake olddefconfig >/dev/null
-	grep -qx 'CONFIG_WASM=m' "$out/.config" ||
-		die "bisect: the configuration did not take (is the Rust toolchain available?)"
+	kconfig_from_fragments "$src" "$out" "$TOP/scripts/config/vm.config"
 	cp "$out/.config" "$full"
 	echo "$want" >"$full.sha"
 fi
@@ -54,15 +50,7 @@ for c in "${commits[@]}"; do
 	cp "$full" "$out/.config"
 	kmake olddefconfig >/dev/null
 	start=$SECONDS
-	warnings=$out/.bisect-warnings
-	if ! kmake -j"$JOBS" CLIPPY=1 bzImage modules 2>"$warnings"; then
-		cat "$warnings" >&2
-		die "bisect: patch $n/${#commits[@]} ($subject) does not build (above)"
-	fi
-	if grep -q 'warning' "$warnings"; then
-		cat "$warnings" >&2
-		die "bisect: patch $n/${#commits[@]} ($subject) builds with warnings (above)"
-	fi
+	kbuild_checked "$out" "bisect: the build at patch $n/${#commits[@]} ($subject)"
 	log "bisect: $n/${#commits[@]} builds ($((SECONDS - start)) s): $subject"
 done
 log "bisect: all ${#commits[@]} patches build in order"

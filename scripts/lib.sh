@@ -109,3 +109,46 @@ remove_stale_objects() {
 		fi
 	done
 }
+
+# kconfig_from_fragments SRC OUT FRAGMENT...  Configure the kernel in SRC for
+# the build directory OUT: tinyconfig, then the fragments (a later one
+# overrides an earlier one), then olddefconfig. merge_config does not fail on
+# options that did not stick, so check each option's last setting. Runs make
+# through the caller's `kmake` function (the same SRC and OUT).
+kconfig_from_fragments() {
+	local src=$1 out=$2 line opt
+	shift 2
+	kmake tinyconfig >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$@" >/dev/null
+	kmake olddefconfig >/dev/null
+	while IFS= read -r line; do
+		if [[ $line == CONFIG_* ]]; then
+			grep -qxF "$line" "$out/.config"
+		else
+			opt=${line#\# }
+			opt=${opt%% *}
+			! grep -q "^$opt=" "$out/.config"
+		fi || die "kernel config: '$line' did not stick (is the Rust toolchain available? try: make -C $src O=$out $(kmake_vars) rustavailable)"
+	done < <(cat "$@" | awk '
+		/^CONFIG_/ { split($0, kv, "="); o = kv[1] }
+		/^# CONFIG_.* is not set$/ { o = $2 }
+		o != "" { last[o] = $0; if (!(o in seen)) { seen[o] = 1; order[++n] = o } }
+		{ o = "" }
+		END { for (i = 1; i <= n; i++) print last[order[i]] }')
+}
+
+# kbuild_checked OUT WHAT  Build bzImage and modules with the caller's `kmake`,
+# in OUT. Rust is compiled through clippy-driver, so every build is a clippy
+# pass too; a failed build, or any compiler or clippy warning, ends the script
+# with "WHAT failed" or "WHAT has warnings".
+kbuild_checked() {
+	local out=$1 what=$2 warnings=$1/.build-warnings
+	if ! kmake -j"$JOBS" CLIPPY=1 bzImage modules 2>"$warnings"; then
+		cat "$warnings" >&2
+		die "$what failed (above)"
+	fi
+	cat "$warnings" >&2
+	if grep -q 'warning' "$warnings"; then
+		die "$what has warnings (above)"
+	fi
+}
