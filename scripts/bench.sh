@@ -71,10 +71,12 @@ build_engine_runner_aligned() {
 
 # The control for the kernel's code generation (see evaluation-kernel.rst):
 # wasmctl for the guest with no jump tables, as the kernel builds Rust (IBT and
-# retpolines forbid them), in a target directory of its own.
+# retpolines forbid them), so with the tiered dispatch the kernel's build gets,
+# in the target directory `make spec` builds the same way.
 export BENCH_WASMCTL_NOJT=$CACHE/cargo-target-nojt/release/wasmctl
 build_wasmctl_nojt() {
-	CARGO_TARGET_DIR=$CACHE/cargo-target-nojt RUSTFLAGS="-C jump-tables=n" \
+	CARGO_TARGET_DIR=$CACHE/cargo-target-nojt \
+		RUSTFLAGS="-C jump-tables=n --cfg no_jump_tables" \
 		"$HOST_CARGO" build -q --release --manifest-path "$TOP/tools/wasm/Cargo.toml" \
 		--locked -p wasmctl
 }

@@ -37,6 +37,15 @@
 //! exception is the common case of a return (to a caller in the same instance), a few loads
 //! and stores that are inlined into the loop: on call-heavy code the out-of-line call cost
 //! more than the loop saved.
+//!
+//! # Dispatch
+//!
+//! With jump tables, the `match` on the instruction is one indirect jump. The kernel builds
+//! Rust without them on x86 with retpolines or IBT, and the `match` then becomes a balanced
+//! tree of about nine comparisons. Builds that say so (`--cfg no_jump_tables`) first find
+//! the instruction's tier ([`crate::ir`] orders the instructions by how often they run) with
+//! one to three comparisons, then run a copy of the same `match` that the compiler reduces to
+//! that tier's arms: five to seven comparisons for the instructions that run most.
 
 use super::numeric::{self as num, b, i32s, w32};
 use super::{GrowBudget, Meter};
@@ -1051,7 +1060,26 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
             // or return set it and continue, the others fall through to the advance after the
             // match.
             let op: &Op = unsafe { &*ip };
-            match *op {
+            // Runs the `match` below once, or, without jump tables, in tiers (see the module
+            // documentation): the same arms in every copy, and each copy compiled down to the
+            // instructions of its tier.
+            macro_rules! dispatch {
+                ($match:expr) => {{
+                    #[cfg(not(no_jump_tables))]
+                    $match;
+                    #[cfg(no_jump_tables)]
+                    if op.up_to_tier1() {
+                        $match
+                    } else if op.up_to_tier2() {
+                        $match
+                    } else if op.up_to_tier3() {
+                        $match
+                    } else {
+                        $match
+                    }
+                }};
+            }
+            dispatch!(match *op {
                 Op::Unreachable => trap!(TrapKind::Unreachable),
                 Op::Aux { .. } => trap!(TrapKind::Internal),
                 Op::Fuel { cost } => charge!(cost),
@@ -2017,7 +2045,7 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 Op::I64TruncSatF32U { d, s } => w!(d, float::i64_trunc_sat_f32_u(r!(s) as u32)),
                 Op::I64TruncSatF64S { d, s } => w!(d, float::i64_trunc_sat_f64_s(r!(s)) as u64),
                 Op::I64TruncSatF64U { d, s } => w!(d, float::i64_trunc_sat_f64_u(r!(s))),
-            }
+            });
             // SAFETY: invariant 1: the instruction just done is not the last one, or it does
             // not fall through (it branched, returned or trapped above); either way `ip + 1`
             // is in bounds.
