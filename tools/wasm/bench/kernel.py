@@ -186,7 +186,8 @@ anything. Each benchmark of :doc:`evaluation` is run as a whole
 ``wasmctl run`` command in the kernel, then as ``wasmctl --local run``
 (the engine built for the guest's userspace), then once more with the
 engine built for userspace as the kernel builds it in one respect, without
-jump tables (``-C jump-tables=n``, the "no JT" column), interleaved,
+jump tables (``-C jump-tables=n``, and so with the tiered dispatch the
+kernel's build gets: the "no JT" column), interleaved,
 {data["reps"]} times each; the table has the medians, timed with
 ``/proc/uptime``, and the ratios kernel ÷ userspace and kernel ÷ userspace
 without jump tables. Run on {data["date"]}. The largest spread between the
@@ -204,18 +205,18 @@ code **{geo(float_nojt):.2f}**.
 
 Why they differ. The kernel compiles Rust without jump tables: with
 ``CONFIG_X86_KERNEL_IBT`` an indirect jump must land on an ``ENDBR``
-instruction, which jump table targets do not have, and with retpolines
-every indirect jump is a thunk call (``arch/x86/Makefile`` passes
-``-C jump-tables=n``). The interpreter's ``match`` on the instruction then
-becomes a tree of compares, about nine deep for its ~370 instructions,
-where userspace has one indirect jump. The "no JT" column is the control:
-the userspace engine built the same way is as slow as the kernel's, so
-what is left of the integer ratio against it is what the kernel itself
-adds (connector round trips for loading, instantiating and invoking, the
-module's memory in vmalloc space, the interrupt checks). It is not an
-artefact of TCG: natively on the host, ``wasm-bench`` built without jump
-tables took 1.5 to 3 times as long as with them (measured by hand on
-2026-12-07). For f64 code, add that in userspace the engine's f32/f64
+instruction, which jump table targets do not have (``arch/x86/Makefile``
+passes ``-C jump-tables=n``), and with retpolines every indirect jump
+would be a thunk call (LLVM makes no jump tables then). The
+interpreter's ``match`` on the instruction is then a tree of comparisons
+where userspace has one indirect jump. The engine's tiered dispatch (see
+:doc:`engine`) shortens that tree for the instructions that run most,
+from nine or ten comparisons to five to seven, which is still more than
+one jump. The "no JT" column is the control: the userspace engine built
+the same way, so what is left of the ratio against it is what the kernel
+itself adds (connector round trips for loading, instantiating and
+invoking, the module's memory in vmalloc space, the interrupt checks).
+For f64 code, add that in userspace the engine's f32/f64
 instructions are SSE instructions, while in the kernel, which must not
 touch the FPU, they are calls of compiler-builtins' soft-float routines,
 bit-exact and much slower.
