@@ -58,12 +58,12 @@ pub const MAX_REGION_WEIGHT: u32 = 1024;
 
 /// Defines [`Op`] from its instructions, grouped by operand shape within each dispatch tier.
 ///
-/// The tiers put the instructions in order of how often they run (measured on the benchmark
-/// suite of `tools/wasm/bench`, see `Documentation/wasm/engine.rst`), and the order of the
-/// variants is the order of their discriminants: a tier is a contiguous range of them, which
-/// the predicate the tier names (true for it and every tier before it) tests with one
-/// comparison. Builds without jump tables (the kernel's) dispatch in tiers, see
-/// [`crate::exec`]; the others ignore them.
+/// The tiers put the instructions in order of how often they run (counted on the benchmark
+/// suite of `tools/wasm/bench` and bzip2's library, see `Documentation/wasm/engine.rst`;
+/// within a tier the order does not matter), and the order of the variants is the order of
+/// their discriminants: a tier is a contiguous range of them, which the predicate the tier
+/// names (true for it and every tier before it) tests with one comparison. Builds without
+/// jump tables (the kernel's) dispatch in tiers, see [`crate::exec`]; the others ignore them.
 ///
 /// Implemented as a muncher over the shape groups, because a macro cannot expand to part of
 /// an enum: each step appends one group's variants, its arms of [`Op::shape_slots`] and its
