@@ -111,8 +111,8 @@ NOJT_CARGO = CARGO_TARGET_DIR=$(CACHE)/cargo-target-nojt \
 
 spec: setup
 	@$(CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec
-	@echo '==> spec: again, built without jump tables (the tiered dispatch)'
-	@$(NOJT_CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec
+	@echo '==> spec: again, built as the kernel builds the engine: without jump tables (the tiered dispatch), integer square roots'
+	@$(NOJT_CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec --no-default-features
 
 spec-kernel: kernel tools
 	@$(S)/vm.sh 'wasm-spec --backend kernel'

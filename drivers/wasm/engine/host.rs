@@ -102,8 +102,9 @@ pub(crate) fn try_box_hook<H: InterruptHook + 'static>(
 /// Where the interpreter's floating-point arithmetic runs.
 ///
 /// Every method has a default, the engine's own arithmetic: compiler-builtins' soft-float
-/// routines in the kernel (the kernel's Rust target has no FPU) and the CPU's on the host,
-/// [`crate::float`] for square roots. An embedder overrides them to run the same operations on
+/// routines and [`crate::float`]'s integer square roots in the kernel (the kernel's Rust target
+/// has no FPU), the CPU's on the host (square roots only with the `std` feature, which the host
+/// tools enable). An embedder overrides them to run the same operations on
 /// hardware the engine cannot reach in safe code, such as the kernel's FPU sections
 /// (`kernel_fpu_begin()`). The choice must not be observable: an override returns the default's
 /// bit pattern for every input, NaN payloads included. Only the basic operations are here,
@@ -139,7 +140,7 @@ pub trait FloatUnit {
     }
     /// `f32.sqrt`.
     fn f32_sqrt(&mut self, a: u32) -> u32 {
-        crate::float::f32_sqrt(a)
+        crate::exec::numeric::f32_sqrt(a)
     }
     /// `f32.eq`.
     fn f32_eq(&mut self, a: u32, b: u32) -> bool {
@@ -175,7 +176,7 @@ pub trait FloatUnit {
     }
     /// `f64.sqrt`.
     fn f64_sqrt(&mut self, a: u64) -> u64 {
-        crate::float::f64_sqrt(a)
+        crate::exec::numeric::f64_sqrt(a)
     }
     /// `f64.eq`.
     fn f64_eq(&mut self, a: u64, b: u64) -> bool {

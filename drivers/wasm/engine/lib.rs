@@ -59,6 +59,9 @@
 // not for a `no_std` crate.
 #[allow(unused_extern_crates)]
 extern crate alloc;
+// Host builds only: hardware square roots (see `exec::numeric`).
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod config;
 pub mod error;
