@@ -413,7 +413,7 @@ ops! {
             I32ShlImmOr, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr,
             I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm
         }
-        imm_imm { I32MulImmShrUImm, I32MulImmAddImm }
+        imm_imm { I32MulImmShrUImm, I32MulImmAddImm, I32ShlImmAddImm }
         br_cmp {
             BrI32LtS, BrI32LeS, BrI32LeU, BrI32GeU, BrI64Eq, BrI64Ne, BrI64LtS, BrI64LtU, BrI64GtS,
             BrI64GtU, BrI64LeS, BrI64LeU, BrI64GeS, BrI64GeU, BrF32Eq, BrF32Ne, BrF32Lt, BrF32Gt,
@@ -496,6 +496,7 @@ impl Op {
             | Op::I32AddImmAndImm { .. }
             | Op::I32MulImmShrUImm { .. }
             | Op::I32MulImmAddImm { .. }
+            | Op::I32ShlImmAddImm { .. }
             | Op::I64MulImmAddImm { .. }
             | Op::SelectAndImm { .. }
             | Op::I32MulAdd { .. }

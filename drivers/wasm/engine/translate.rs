@@ -2736,8 +2736,8 @@ fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
         I32ShlImmXor, I32ShlImmAdd, I32ShlImmOr, I32ShrUImmXor, I32ShrUImmAdd, I32ShrUImmOr,
         I32AndImmXor, I32AndImmAdd, I32AndImmOr, I32XorAndImm, I32XorMulImm, I32XorShrUImm,
         I32XorShlImm, I32AddAndImm, I32AddShlImm, I32AndImmShlImm, I32ShrUImmAndImm,
-        I32AddImmAndImm, I32MulImmShrUImm, I32MulImmAddImm, I64MulImmAddImm, I32MulAdd,
-        I32XorXor, I32AddAdd,
+        I32AddImmAndImm, I32MulImmShrUImm, I32MulImmAddImm, I32ShlImmAddImm, I64MulImmAddImm,
+        I32MulAdd, I32XorXor, I32AddAdd,
         Const32, Const64, Select, Select64, SelectAndImm, GlobalGet, TableGet, TableSize,
         TableGrow, RefFunc,
         MemorySize,
@@ -3028,6 +3028,16 @@ fn fuse_int(first: Op, second: Op, t: Slot) -> Option<Op> {
                 a,
                 imm,
                 k: i16::try_from(k).ok()?,
+            })
+        }
+        // An array element's address, `base + (i << k)` with a constant base (C's static
+        // arrays): the add's constant takes the 32-bit field, the shift the small one.
+        (Op::I32ShlImm { a, imm: k, .. }, Op::I32AddImm { d, imm, .. }) => {
+            Some(Op::I32ShlImmAddImm {
+                d,
+                a,
+                imm,
+                k: (k & 31) as i16,
             })
         }
         (Op::I64MulImm { a, imm, .. }, Op::I64AddImm { d, imm: k, .. }) => {

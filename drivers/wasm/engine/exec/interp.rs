@@ -1817,6 +1817,10 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                     let t = (r!(a) as u32).wrapping_mul(imm as u32);
                     w!(d, w32(t.wrapping_add(i32::from(k) as u32)))
                 }
+                Op::I32ShlImmAddImm { d, a, imm, k } => {
+                    let t = (r!(a) as u32).wrapping_shl(k as u32);
+                    w!(d, w32(t.wrapping_add(imm as u32)))
+                }
                 Op::I64MulImmAddImm { d, a, imm, k } => {
                     let t = r!(a).wrapping_mul(i64::from(imm) as u64);
                     w!(d, t.wrapping_add(i64::from(k) as u64))

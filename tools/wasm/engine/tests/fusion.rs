@@ -588,6 +588,33 @@ fn advancing_load_writes_its_local() {
     assert_eq!(call(&m, "self", &[i(4)]).unwrap(), [i(3)]);
 }
 
+/// A shift by a constant and an add of a constant, as in the address of a static array's
+/// element, are one instruction that wraps as the pair does; the shift count is taken modulo 32.
+#[test]
+fn shift_add_constants_fuse() {
+    let m = module(
+        r#"(module
+            (func (export "f") (param i32) (result i32)
+                (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 1024)))
+            (func (export "g") (param i32) (result i32)
+                (i32.add (i32.shl (local.get 0) (i32.const 33)) (i32.const -1))))"#,
+    );
+    for f in 0..2 {
+        let ops = ops(&m, f);
+        assert!(ops
+            .iter()
+            .any(|op| matches!(op, Op::I32ShlImmAddImm { .. })));
+        assert!(!ops.iter().any(|op| matches!(op, Op::I32ShlImm { .. })));
+    }
+    let i = Value::I32;
+    assert_eq!(call(&m, "f", &[i(5)]).unwrap(), [i(1044)]);
+    // 0x4000_0001 << 2 wraps to 4, plus 1024.
+    assert_eq!(call(&m, "f", &[i(0x4000_0001)]).unwrap(), [i(1028)]);
+    // A count of 33 shifts by 1.
+    assert_eq!(call(&m, "g", &[i(3)]).unwrap(), [i(5)]);
+    assert_eq!(call(&m, "g", &[i(i32::MIN)]).unwrap(), [i(-1)]);
+}
+
 /// A multiply by a constant and an add of a small one are one instruction, wrapping as the
 /// pair does; an addend beyond 16 bits keeps them apart.
 #[test]
