@@ -1741,6 +1741,7 @@ impl<'a> Translator<'a> {
             }
         }
         if offset == 0 {
+            self.split_shl_add_of_top()?;
             if let Some((last, a, imm)) = self.add_imm_of_top() {
                 // `i32.add (a, imm)` then an access at offset 0: one access at `a + imm`
                 // modulo 2^32, in place of the add.
@@ -1782,6 +1783,33 @@ impl<'a> Translator<'a> {
             Op::I32AddImm { a, imm, .. } => Some((last, a, imm as u32)),
             _ => None,
         }
+    }
+
+    /// If the value on top of the stack is a temporary the last instruction computed as
+    /// `(a << k) + imm`, splits that instruction back into the shift and the add, so that an
+    /// access at offset 0 can take the add's constant as its offset (`...W`): the fused
+    /// instruction only pays when its result is kept, in a local.
+    fn split_shl_add_of_top(&mut self) -> Result<(), Error> {
+        let Some(last) = self.producer_of_top() else {
+            return Ok(());
+        };
+        let Some(&fused @ Op::I32ShlImmAddImm { d, a, k, imm }) = self.ops.get(last) else {
+            return Ok(());
+        };
+        let shift = Op::I32ShlImm {
+            d,
+            a,
+            imm: i32::from(k),
+        };
+        if let Some(o) = self.ops.get_mut(last) {
+            *o = shift;
+        }
+        if let Some(r) = self.regions.get_mut(self.region as usize) {
+            r.weight = r.weight - fused.weight() + shift.weight();
+        }
+        // Raw: no region starts between the two, so the add still fuses into the access.
+        self.emit_raw(Op::I32AddImm { d, a: d, imm })?;
+        Ok(())
     }
 
     /// If the value on top of the stack is a temporary the last instruction computed as
@@ -1844,6 +1872,7 @@ impl<'a> Translator<'a> {
             });
             if let Some(imm) = imm {
                 if offset == 0 {
+                    self.split_shl_add_of_top()?;
                     if let Some((last, a, k)) = self.add_imm_of_top() {
                         self.pop()?;
                         return self.fuse_wrapped(last, make_imm(a, imm, k));
@@ -1861,6 +1890,7 @@ impl<'a> Translator<'a> {
         // A value in a local needs no instruction: the address's may still be the last one.
         if let Operand::Local(x) = v {
             if offset == 0 {
+                self.split_shl_add_of_top()?;
                 if let Some((last, a, k)) = self.add_imm_of_top() {
                     self.pop()?;
                     return self.fuse_wrapped(last, make(a, x as Slot, k));

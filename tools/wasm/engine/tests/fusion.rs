@@ -615,6 +615,40 @@ fn shift_add_constants_fuse() {
     assert_eq!(call(&m, "g", &[i(i32::MIN)]).unwrap(), [i(-1)]);
 }
 
+/// When an access reads the element address directly, the add's constant goes into the
+/// access (a shift and a `...W` load or store, as before the fusion): fusing the shift and the
+/// add there would save nothing.
+#[test]
+fn shift_add_constants_split_for_an_access() {
+    let m = module(
+        r#"(module
+            (memory 1)
+            (data (i32.const 16) "\01\00\00\00\02\00\00\00")
+            (func (export "load") (param i32) (result i32)
+                (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16))))
+            (func (export "store") (param i32 i32)
+                (i32.store (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16))
+                    (local.get 1))))"#,
+    );
+    for f in 0..2 {
+        let ops = ops(&m, f);
+        assert!(!ops
+            .iter()
+            .any(|op| matches!(op, Op::I32ShlImmAddImm { .. })));
+        assert!(ops.iter().any(|op| matches!(op, Op::I32ShlImm { .. })));
+    }
+    assert!(ops(&m, 0)
+        .iter()
+        .any(|op| matches!(op, Op::I32LoadW { offset: 16, .. })));
+    assert!(ops(&m, 1)
+        .iter()
+        .any(|op| matches!(op, Op::I32StoreW { offset: 16, .. })));
+    let i = Value::I32;
+    assert_eq!(call(&m, "load", &[i(1)]).unwrap(), [i(2)]);
+    // 0x4000_0001 << 2 wraps to 4: the same element.
+    assert_eq!(call(&m, "load", &[i(0x4000_0001)]).unwrap(), [i(2)]);
+}
+
 /// A multiply by a constant and an add of a small one are one instruction, wrapping as the
 /// pair does; an addend beyond 16 bits keeps them apart.
 #[test]
