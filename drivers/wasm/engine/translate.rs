@@ -111,6 +111,12 @@ impl Ctrl {
 
 const NONE: u32 = u32::MAX;
 
+/// The most regions one payment covers: a region, the first region of the loop it falls into,
+/// and so on for loops nested right inside (see `Translator::new_loop_region`). Each is at
+/// most about [`MAX_REGION_WEIGHT`], so one payment stays small against the interrupt
+/// interval.
+const MAX_PAYERS: u32 = 4;
+
 #[derive(Clone, Copy, Debug)]
 struct Label {
     /// The instruction the label is bound to, or `NONE`.
@@ -133,8 +139,6 @@ struct Region {
     /// The `Fuel` instruction that starts it, `NONE` for the function's first region and for
     /// a loop paid by the region before it (`payer`).
     anchor: u32,
-    /// Its first instruction.
-    start: u32,
     /// The region whose entry pays for this one too, or `NONE` (see `new_loop_region`).
     payer: u32,
     weight: u32,
@@ -598,7 +602,6 @@ impl<'a> Translator<'a> {
             &mut t.regions,
             Region {
                 anchor: NONE,
-                start: 0,
                 payer: NONE,
                 weight: 0,
                 closed: false,
@@ -719,7 +722,6 @@ impl<'a> Translator<'a> {
             &mut self.regions,
             Region {
                 anchor,
-                start: anchor,
                 payer: NONE,
                 weight: 0,
                 closed: false,
@@ -731,46 +733,34 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
-    /// Starts the region of a loop header. If the running region is straight-line code
-    /// that falls into the loop (no branch, return or `br_table` in it, and not itself paid
-    /// by another), the loop's first region needs no `Fuel` instruction: whatever enters the
-    /// running region enters the loop exactly once, so the running region pays for both
-    /// (it stays open until the loop's region closes, see `close_region`). The loop's
-    /// back-edges still pay for the loop's region alone. This saves an instruction on every
-    /// entry into an inner loop.
+    /// Starts the region of a loop header. The loop's first region needs no `Fuel`
+    /// instruction: the running region pays for it too. Whatever enters the running region
+    /// reaches the loop's entry at most once before it pays again (a branch out of it may
+    /// skip the loop, as it skips the rest of the region, which was paid too). The running
+    /// region stays open until the loop's region closes (see `close_region`), and may itself
+    /// be a loop's first region paid by the region before it: for nested loops the chain of
+    /// payers is at most [`MAX_PAYERS`] long, which bounds what one payment covers. The
+    /// loop's back-edges still pay for the loop's region alone (with the loops it pays for).
+    /// This saves an instruction on every entry into a loop.
     fn new_loop_region(&mut self) -> Result<(), Error> {
         let id = self.region;
-        let current = *self
-            .regions
-            .get(id as usize)
-            .ok_or_else(|| internal("region"))?;
-        let start = current.start as usize;
-        let straight = current.payer == NONE
-            && self.ops.get(start..).is_some_and(|ops| {
-                ops.iter().all(|op| {
-                    let mut op = *op;
-                    branch_offset(&mut op).is_none()
-                        && short_branch_offset(&mut op).is_none()
-                        && !matches!(
-                            op,
-                            Op::BrTable { .. }
-                                | Op::Return0
-                                | Op::Return1 { .. }
-                                | Op::ReturnImm32 { .. }
-                                | Op::ReturnN { .. }
-                                | Op::Unreachable
-                        )
-                })
-            });
-        if !straight {
+        // The running region and those that pay for it.
+        let mut payers = 1;
+        let mut r = id;
+        while payers < MAX_PAYERS {
+            match self.regions.get(r as usize) {
+                Some(&Region { payer, .. }) if payer != NONE => r = payer,
+                _ => break,
+            }
+            payers += 1;
+        }
+        if payers >= MAX_PAYERS {
             return self.new_region();
         }
-        let start = self.pc();
         try_push(
             &mut self.regions,
             Region {
                 anchor: NONE,
-                start,
                 payer: id,
                 weight: 0,
                 closed: false,
@@ -787,17 +777,25 @@ impl<'a> Translator<'a> {
             .regions
             .get(id as usize)
             .ok_or_else(|| internal("region"))?;
-        if region.payer != NONE {
-            // The region before the loop pays for it on entry: it closes now, with both
-            // weights (it has no payer of its own).
+        self.close_one(id)?;
+        // The regions before the loop pay for it on entry: they close now, each with the
+        // weights of those it pays for.
+        let (mut id, mut weight) = (region.payer, region.weight);
+        for _ in 0..MAX_PAYERS {
+            if id == NONE {
+                break;
+            }
             let payer = self
                 .regions
-                .get_mut(region.payer as usize)
+                .get_mut(id as usize)
                 .ok_or_else(|| internal("region"))?;
-            payer.weight = payer.weight.saturating_add(region.weight);
-            self.close_one(region.payer)?;
+            payer.weight = payer.weight.saturating_add(weight);
+            weight = payer.weight;
+            let next = payer.payer;
+            self.close_one(id)?;
+            id = next;
         }
-        self.close_one(id)
+        Ok(())
     }
 
     /// Writes region `id`'s weight into its `Fuel` instruction and the branches that pay

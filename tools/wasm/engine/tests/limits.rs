@@ -422,10 +422,10 @@ fn hostile_fills_run_out_of_fuel() {
     assert!(start.elapsed() < Duration::from_secs(1));
 }
 
-/// Straight-line code that falls into a loop pays for the loop's entry, which then needs
-/// no instruction of its own: the fuel charged stays exactly what it is without that (here,
-/// where a never-taken branch before the inner loop keeps them apart, the branch's one unit
-/// per outer iteration more).
+/// The code before a loop pays for the loop's entry, which then needs no instruction of its
+/// own, even where a branch out of it could skip the loop: a never-taken branch before the
+/// inner loop changes neither the number of `Fuel` instructions nor the fuel charged, but for
+/// the branch's own unit per outer iteration.
 #[test]
 fn loop_entries_paid_by_the_code_before_them_cost_the_same() {
     let wat = |guard: &str| {
@@ -469,9 +469,64 @@ fn loop_entries_paid_by_the_code_before_them_cost_the_same() {
         (store.fuel_used() - before, fuel_ops)
     };
     let (merged, merged_fuel_ops) = used(&wat(""));
-    let (apart, apart_fuel_ops) = used(&wat("(br_if $out (local.get $zero))"));
-    assert_eq!(apart, merged + 10);
-    assert_eq!(merged_fuel_ops + 1, apart_fuel_ops);
+    let (guarded, guarded_fuel_ops) = used(&wat("(br_if $out (local.get $zero))"));
+    assert_eq!(guarded, merged + 10);
+    assert_eq!(merged_fuel_ops, guarded_fuel_ops);
+}
+
+/// Loops nested right inside one another pay for each other's entries in a chain of at most
+/// four regions: the function's entry pays for three loops, the fourth has a `Fuel`
+/// instruction of its own, and each iteration of a loop is charged for the loops it enters.
+#[test]
+fn nested_loop_entries_are_paid_in_chains_of_four() {
+    let config = Config::default();
+    let m = module(
+        &config,
+        r#"(module
+            (func (export "f") (result i32) (local $a i32) (local $b i32) (local $c i32)
+                (local $d i32) (local $s i32)
+                (loop $la
+                    (local.set $b (i32.const 0))
+                    (loop $lb
+                        (local.set $c (i32.const 0))
+                        (loop $lc
+                            (local.set $d (i32.const 0))
+                            (loop $ld
+                                (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                                (local.set $d (i32.add (local.get $d) (i32.const 1)))
+                                (br_if $ld (i32.lt_u (local.get $d) (i32.const 2))))
+                            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                            (br_if $lc (i32.lt_u (local.get $c) (i32.const 2))))
+                        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                        (br_if $lb (i32.lt_u (local.get $b) (i32.const 2))))
+                    (local.set $a (i32.add (local.get $a) (i32.const 1)))
+                    (br_if $la (i32.lt_u (local.get $a) (i32.const 2))))
+                (local.get $s)))"#,
+    );
+    let ops = &m.translated()[0].ops;
+    let fuel_ops: Vec<usize> = (0..ops.len())
+        .filter(|&i| matches!(ops[i], wasm_engine::ir::Op::Fuel { .. }))
+        .collect();
+    // One at the innermost loop's entry, one after each loop.
+    assert_eq!(fuel_ops.len(), 1 + 4, "{ops:?}");
+    // The back-edges: each loop pays for its own region and those of the loops it enters
+    // without a `Fuel` instruction: one unit for each `local.set` of a counter to 0, and
+    // three for the innermost loop's body.
+    let costs: Vec<u16> = ops
+        .iter()
+        .filter_map(|op| match *op {
+            wasm_engine::ir::Op::BrI32LtUImm { cost, .. } => Some(cost),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(costs, [3, 1, 2, 3]);
+    let mut store = Store::new(config, ());
+    let instance = store.instantiate(&m, &[]).unwrap();
+    let f = store
+        .get_export(instance, "f")
+        .and_then(|e| e.func())
+        .unwrap();
+    assert_eq!(store.invoke(f, &[]).unwrap(), [Value::I32(16)]);
 }
 
 /// `max_code_bytes` counts all that each function keeps: its record, instructions, offsets
