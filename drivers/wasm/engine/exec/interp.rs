@@ -676,7 +676,20 @@ impl<'s, T: 'static, M: ModuleRef, F: FloatUnit> Cx<'s, T, M, F> {
         self.fp = unsafe { self.stack_base.add(f.fp as usize) };
         // SAFETY: `f.pc` was taken from an `ip` inside this function, just past a call,
         // which is not its last instruction (verified).
-        unsafe { self.code_base.add(f.pc as usize) }
+        let next = unsafe { self.code_base.add(f.pc as usize) };
+        // The code after a call of a wasm function is a region of its own, which the caller
+        // pays for now, when it resumes, rather than before the call: unwinding a deep call
+        // stack then runs nothing it has not just paid for. Paid here, without a dispatch.
+        // SAFETY: `next` is an instruction of the caller, as above.
+        if let Op::Fuel { cost } = unsafe { *next } {
+            if !self.pay(countdown, cost) {
+                return self.fail_fuel(next);
+            }
+            // SAFETY: a `Fuel` instruction is not the function's last either: that is a
+            // return, `unreachable` or a branch (verified).
+            return unsafe { next.add(1) };
+        }
+        next
     }
 
     /// Makes `instance` the running one, for a return into it; `false` if it is gone.

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasm_engine::{Config, Error, Module, Store, TrapKind, Value};
+use wasm_engine::{Config, Error, Extern, FuncType, Module, Store, TrapKind, Value};
 
 mod common;
 use common::{call_export, module, trap_kind, CountingHook};
@@ -472,6 +472,52 @@ fn loop_entries_paid_by_the_code_before_them_cost_the_same() {
     let (guarded, guarded_fuel_ops) = used(&wat("(br_if $out (local.get $zero))"));
     assert_eq!(guarded, merged + 10);
     assert_eq!(merged_fuel_ops, guarded_fuel_ops);
+}
+
+/// The code after a call pays when the call returns, not with the code before the call:
+/// unwinding a deep call stack lets the interrupt hook run as any other work does. Each of
+/// 200 frames runs 100 units after its call returns; at 1 000 units per slice, that is about
+/// 20 hook calls after the deepest call, where paying in advance gave none.
+#[test]
+fn code_after_a_call_pays_when_it_returns() {
+    let tail = "(local.set 1 (i32.add (local.get 1) (i32.const 1)))".repeat(100);
+    let wat = format!(
+        r#"(module
+            (import "t" "bottom" (func $bottom))
+            (func $r (param i32) (local i32)
+                (if (i32.eqz (local.get 0)) (then (call $bottom) (return)))
+                (call $r (i32.sub (local.get 0) (i32.const 1)))
+                {tail})
+            (func (export "f") (call $r (i32.const 200))))"#
+    );
+    let config = Config {
+        interrupt_interval: 1000,
+        ..Config::default()
+    };
+    let m = module(&config, &wat);
+    let calls = Arc::new(AtomicU64::new(0));
+    let at_bottom = Arc::new(AtomicU64::new(u64::MAX));
+    let mut store = Store::new(config, (calls.clone(), at_bottom.clone()));
+    store.set_interrupt_hook(Box::new(CountingHook {
+        calls: calls.clone(),
+        stop_after: u64::MAX,
+    }));
+    let ty = FuncType::new([], []).unwrap();
+    let bottom = store
+        .add_host_func(ty, |caller, _, _| {
+            let (calls, at_bottom) = caller.data();
+            at_bottom.store(calls.load(Ordering::Relaxed), Ordering::Relaxed);
+            Ok(())
+        })
+        .unwrap();
+    let instance = store.instantiate(&m, &[Extern::Func(bottom)]).unwrap();
+    let f = store
+        .get_export(instance, "f")
+        .and_then(|e| e.func())
+        .unwrap();
+    store.invoke(f, &[]).unwrap();
+    let after = calls.load(Ordering::Relaxed) - at_bottom.load(Ordering::Relaxed);
+    assert!(after >= 15, "{after} hook calls while unwinding");
 }
 
 /// Loops nested right inside one another pay for each other's entries in a chain of at most
