@@ -584,7 +584,7 @@ def child(runtime, path, n):
 
 def cmd_run():
     build_dir = env("BENCH_BUILD")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "11"))
     log(f"building the kernels into {build_dir}")
     build(build_dir)
     meta = machine_info()
