@@ -566,13 +566,7 @@ fn nested_loop_entries_are_paid_in_chains_of_four() {
         })
         .collect();
     assert_eq!(costs, [3, 1, 2, 3]);
-    let mut store = Store::new(config, ());
-    let instance = store.instantiate(&m, &[]).unwrap();
-    let f = store
-        .get_export(instance, "f")
-        .and_then(|e| e.func())
-        .unwrap();
-    assert_eq!(store.invoke(f, &[]).unwrap(), [Value::I32(16)]);
+    assert_eq!(call_export(&m, config, "f", &[]).unwrap(), [Value::I32(16)]);
 }
 
 /// `max_code_bytes` counts all that each function keeps: its record, instructions, offsets
