@@ -38,8 +38,14 @@ ensure_apt_pkgs() {
 	fi
 	log "apt: installing ${missing[*]}"
 	sudo_ apt-get update -qq || die "apt-get update failed"
+	# bookworm-security first: it has the Rust toolchain the kernel needs
+	# (rustc-web). A package whose security version is older than the one
+	# bookworm's point release installed with its siblings (qemu-system-arm
+	# next to qemu-system-x86) cannot come from there: then apt's default.
 	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		-t bookworm-security --no-install-recommends "${missing[@]}" ||
+		sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}" ||
 		die "apt-get install ${missing[*]} failed"
 }
 
