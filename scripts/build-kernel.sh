@@ -22,6 +22,8 @@ vm) ;;
 debug)
 	frags+=("$TOP/scripts/config/debug.config")
 	# KASAN in a Rust kernel needs a clang-built C side (init/Kconfig).
+	# LLVM=-19 takes LLVM's binutils too (llvm-nm-19, llvm-objcopy-19, ...).
+	ensure_apt_pkgs llvm-19
 	extra=(LLVM=-19)
 	;;
 connector-m)

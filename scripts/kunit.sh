@@ -17,7 +17,10 @@ remove_stale_objects "$build_dir"
 read -ra vars <<<"$(kmake_vars)"
 kunit_opts=()
 if [[ $arch == arm64 ]]; then
-	ensure_apt_pkgs qemu-system-arm
+	# LLVM=-19 cross-builds with clang and LLVM's binutils (llvm-nm-19,
+	# llvm-objcopy-19, ...), which llvm-19 has; clang-19 and lld-19 are
+	# setup's.
+	ensure_apt_pkgs qemu-system-arm llvm-19
 	vars+=(LLVM=-19)
 	# The virt machine's PL031 sets the real-time clock at boot, as the CMOS
 	# clock does on x86_64 (the host API's clock test wants a real date).
