@@ -237,8 +237,8 @@ fn sqrt_estimate(m: u64) -> u64 {
     s.wrapping_add(correction as u64)
 }
 
-/// `2^15 / sqrt((i + 64.5) / 256)` for the top-8-bit buckets `i + 64` (64..256) of a 64-bit
-/// value with its top bit or the one below it set: a reciprocal square root to 8 bits for
+/// `2^15 / sqrt((i + 64.5) / 256)` for the buckets `i + 64` (64..256) of a significand `m` in
+/// `[2^52, 2^54)` by its top 8 bits (`m >> 46`): a reciprocal square root to 8 bits for
 /// [`sqrt_estimate`]; computed at compile time, without floats.
 const RSQRT_GUESS: [u16; 192] = {
     let mut t = [0u16; 192];

@@ -2406,7 +2406,7 @@ impl<'a> Translator<'a> {
     /// its own, paid for when the call returns (the interpreter's `ret` charges the `Fuel`
     /// instruction it returns to), not with the code before the call. Otherwise every frame
     /// of a deep call stack would have paid in advance for its code after the call, and
-    /// unwinding the stack would run all of it between two interrupt checks: 30 ms for
+    /// unwinding the stack would run all of it between two interrupt checks: 29 ms for
     /// 15 000 frames of 1 000 units each (`examples/hook_interval.rs`).
     fn cut_after_call(&mut self) -> Result<(), Error> {
         if !matches!(self.ops.last(), Some(Op::Fuel { .. })) {
