@@ -291,7 +291,7 @@ ops! {
         load { I32Load16U, I32Load8UW }
         store { I32Store, I32Store8 }
     }
-    /// Tier 3: the next 44.
+    /// Tier 3: the next 45.
     tier up_to_tier3 {
         other {
             /// Call through table 0 with the i32 in slot `index`, expecting module type `ty`.
@@ -306,7 +306,7 @@ ops! {
         bin_imm { I32XorImm, I32ShrSImm, I32ShrUImm, I64MulImm }
         bin2 { F64AddAddR, F64SubAddR, F64MulAdd, F64MulMul, I32MulAdd }
         bin_imm2 { I32ShlImmXor }
-        imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm }
+        imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32ShlImmAddImm }
         br_cmp { BrI32LtU, BrI32GtS, BrI32GtU, BrI32GeS, BrF64Le }
         br_cmp_imm { BrI32NeImm, BrI32LtUImm, BrI32GtSImm }
         load {
@@ -413,7 +413,7 @@ ops! {
             I32ShlImmOr, I32ShrUImmAdd, I32ShrUImmOr, I32AndImmXor, I32AndImmAdd, I32AndImmOr,
             I32XorMulImm, I32XorShrUImm, I32XorShlImm, I32AddAndImm, I32AddShlImm
         }
-        imm_imm { I32MulImmShrUImm, I32MulImmAddImm, I32ShlImmAddImm }
+        imm_imm { I32MulImmShrUImm, I32MulImmAddImm }
         br_cmp {
             BrI32LtS, BrI32LeS, BrI32LeU, BrI32GeU, BrI64Eq, BrI64Ne, BrI64LtS, BrI64LtU, BrI64GtS,
             BrI64GtU, BrI64LeS, BrI64LeU, BrI64GeS, BrI64GeU, BrF32Eq, BrF32Ne, BrF32Lt, BrF32Gt,
