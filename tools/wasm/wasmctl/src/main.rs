@@ -375,11 +375,16 @@ fn run(
                         "--env is for WASI programs (which export _start)".to_string(),
                     ));
                 }
+                // The call alone, as benchmarks time it: loading, validating, translating and
+                // instantiating are not part of it.
+                let start = std::time::Instant::now();
                 let (fuel_used, results) = client.invoke(instance.handle, &export, &values)?;
+                let invoke_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
                 Ok(results_output(
                     fuel_used,
                     &results,
-                    json!({ "module": module.handle, "instance": instance.handle, "export": export }),
+                    json!({ "module": module.handle, "instance": instance.handle, "export": export,
+                            "invoke_ns": invoke_ns }),
                 ))
             }
         }

@@ -257,6 +257,8 @@ fn json_output() {
     assert_eq!(json["results"][0]["type"], "i32");
     assert_eq!(json["results"][0]["value"], 5);
     assert_eq!(json["export"], "add");
+    // The call's own time, which benchmarks read: a number of nanoseconds.
+    assert!(json["invoke_ns"].as_u64().is_some_and(|ns| ns > 0));
 
     let out = expect(
         &[
