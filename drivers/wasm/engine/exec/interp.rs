@@ -119,7 +119,7 @@ pub(crate) fn nospec_index(index: usize, max: usize) -> usize {
 /// compares the access's end, already computed for its bounds check, rather than its start
 /// against a limit computed for the purpose (one instruction fewer per access).
 #[inline(always)]
-pub(crate) fn nospec_access(index: usize, end: usize, len: usize) -> usize {
+pub(crate) fn nospec_access(index: usize, end: u64, len: usize) -> usize {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         let mut r = index;
@@ -131,7 +131,7 @@ pub(crate) fn nospec_access(index: usize, end: usize, len: usize) -> usize {
                 "cmova {r}, {zero}",
                 r = inout(reg) r,
                 end = in(reg) end,
-                len = in(reg) len,
+                len = in(reg) len as u64,
                 zero = in(reg) 0usize,
                 options(pure, nomem, nostack),
             );
@@ -150,7 +150,7 @@ pub(crate) fn nospec_access(index: usize, end: usize, len: usize) -> usize {
                 "csdb",
                 r = inout(reg) r,
                 end = in(reg) end,
-                len = in(reg) len,
+                len = in(reg) len as u64,
                 options(pure, nomem, nostack),
             );
         }
@@ -158,7 +158,7 @@ pub(crate) fn nospec_access(index: usize, end: usize, len: usize) -> usize {
     }
     #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
-        if end <= len {
+        if end <= len as u64 {
             index
         } else {
             0
@@ -1060,13 +1060,12 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
             ($addr:expr, $offset:expr, $n:expr) => {{
                 let ea = u64::from($addr as u32) + u64::from($offset);
                 // No overflow: `ea < 2^33` and `$n <= 16`. Wrapping, so that overflow-checked
-                // kernel builds add no branch per access. Past the check, `end` fits a
-                // `usize` (it is at most `mem_len`); a mispredicted check gets index 0.
+                // kernel builds add no branch per access. A mispredicted check gets index 0.
                 let end = ea.wrapping_add($n as u64);
                 if end > mem_len as u64 {
                     trap!(TrapKind::MemoryOutOfBounds);
                 }
-                nospec_access(ea as usize, end as usize, mem_len)
+                nospec_access(ea as usize, end, mem_len)
             }};
         }
         // The wrapping form: `addr + offset` modulo 2^32 (see `Op`).
