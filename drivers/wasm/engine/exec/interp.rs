@@ -70,68 +70,34 @@ pub(crate) const HOST_CALL_COST: u32 = 16;
 /// bounds (the `array_index_nospec()` idea).
 #[inline(always)]
 pub(crate) fn nospec_index(index: usize, max: usize) -> usize {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    {
-        let mut r = index;
-        // SAFETY: a compare and a conditional move between registers: no memory access, no
-        // stack use, flags clobbered (the default).
-        unsafe {
-            core::arch::asm!(
-                "cmp {r}, {max}",
-                "cmova {r}, {zero}",
-                r = inout(reg) r,
-                max = in(reg) max,
-                zero = in(reg) 0usize,
-                options(pure, nomem, nostack),
-            );
-        }
-        r
-    }
-    #[cfg(all(target_arch = "aarch64", not(miri)))]
-    {
-        let mut r = index;
-        // SAFETY: a compare, a conditional select and the speculation barrier `csdb`, on
-        // registers only.
-        unsafe {
-            core::arch::asm!(
-                "cmp {r}, {max}",
-                "csel {r}, xzr, {r}, hi",
-                "csdb",
-                r = inout(reg) r,
-                max = in(reg) max,
-                options(pure, nomem, nostack),
-            );
-        }
-        r
-    }
-    #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
-    {
-        if index <= max {
-            index
-        } else {
-            0
-        }
-    }
+    zero_unless_at_most(index, index as u64, max as u64)
 }
 
-/// Returns `index` if `end` is at most `len`, else 0, without a branch the processor could
-/// mispredict: [`nospec_index`] for a memory access of `end - index` bytes at `index`, which
-/// compares the access's end, already computed for its bounds check, rather than its start
-/// against a limit computed for the purpose (one instruction fewer per access).
+/// [`nospec_index`] for a memory access of `end - index` bytes at `index`: returns `index` if
+/// `end` is at most `len`, else 0. It compares the access's end, already computed for its
+/// bounds check, rather than its start against a limit computed for the purpose (one
+/// instruction fewer per access).
 #[inline(always)]
 pub(crate) fn nospec_access(index: usize, end: u64, len: usize) -> usize {
+    zero_unless_at_most(index, end, len as u64)
+}
+
+/// Returns `value` if `a <= b`, else 0, with a compare and a conditional move (or select) that
+/// the compiler cannot turn into a branch the processor could mispredict.
+#[inline(always)]
+fn zero_unless_at_most(value: usize, a: u64, b: u64) -> usize {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
-        let mut r = index;
+        let mut r = value;
         // SAFETY: a compare and a conditional move between registers: no memory access, no
         // stack use, flags clobbered (the default).
         unsafe {
             core::arch::asm!(
-                "cmp {end}, {len}",
+                "cmp {a}, {b}",
                 "cmova {r}, {zero}",
                 r = inout(reg) r,
-                end = in(reg) end,
-                len = in(reg) len as u64,
+                a = in(reg) a,
+                b = in(reg) b,
                 zero = in(reg) 0usize,
                 options(pure, nomem, nostack),
             );
@@ -140,17 +106,17 @@ pub(crate) fn nospec_access(index: usize, end: u64, len: usize) -> usize {
     }
     #[cfg(all(target_arch = "aarch64", not(miri)))]
     {
-        let mut r = index;
+        let mut r = value;
         // SAFETY: a compare, a conditional select and the speculation barrier `csdb`, on
         // registers only.
         unsafe {
             core::arch::asm!(
-                "cmp {end}, {len}",
+                "cmp {a}, {b}",
                 "csel {r}, xzr, {r}, hi",
                 "csdb",
                 r = inout(reg) r,
-                end = in(reg) end,
-                len = in(reg) len as u64,
+                a = in(reg) a,
+                b = in(reg) b,
                 options(pure, nomem, nostack),
             );
         }
@@ -158,8 +124,8 @@ pub(crate) fn nospec_access(index: usize, end: u64, len: usize) -> usize {
     }
     #[cfg(any(miri, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
-        if end <= len as u64 {
-            index
+        if a <= b {
+            value
         } else {
             0
         }

@@ -49,11 +49,16 @@ impl Translator<'_> {
         self.offsets.try_reserve(1)?;
         self.ops.push(Op::Fuel { cost: 0 });
         self.offsets.push(self.offset);
+        self.start_region(anchor, NONE)
+    }
+
+    /// Makes a new region the running one; nothing fuses across its start.
+    fn start_region(&mut self, anchor: u32, payer: u32) -> Result<(), Error> {
         try_push(
             &mut self.regions,
             Region {
                 anchor,
-                payer: NONE,
+                payer,
                 weight: 0,
                 closed: false,
                 cost_head: NONE,
@@ -88,19 +93,7 @@ impl Translator<'_> {
         if payers >= MAX_PAYERS {
             return self.new_region();
         }
-        try_push(
-            &mut self.regions,
-            Region {
-                anchor: NONE,
-                payer: id,
-                weight: 0,
-                closed: false,
-                cost_head: NONE,
-            },
-        )?;
-        self.region = self.regions.len() as u32 - 1;
-        self.fuse_floor = self.ops.len();
-        Ok(())
+        self.start_region(NONE, id)
     }
 
     pub(super) fn close_region(&mut self, id: u32) -> Result<(), Error> {
