@@ -4,7 +4,8 @@
 //! one `Fuel` instruction or by the branch that enters it, with its total weight (see
 //! [`crate::ir`]).
 
-use super::{branch_cost, internal, try_push, Translator, NONE};
+use super::forms::branch_cost;
+use super::{internal, try_push, Translator, NONE};
 use crate::error::Error;
 use crate::ir::{Op, MAX_REGION_WEIGHT};
 

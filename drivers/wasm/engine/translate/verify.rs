@@ -3,7 +3,8 @@
 //! The verifier: checks every translated function against what the interpreter's unchecked
 //! accesses rely on, before the function can run (see `exec::interp`).
 
-use super::{branch_offset, internal, short_branch_offset};
+use super::forms::{branch_offset, short_branch_offset};
+use super::internal;
 use crate::error::Error;
 use crate::ir::{FuncCode, Op};
 
