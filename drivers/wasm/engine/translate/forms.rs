@@ -359,6 +359,24 @@ pub(super) fn result_slot_mut(op: &mut Op) -> Option<&mut Slot> {
     )
 }
 
+/// Hands macro `$m` the variants of [`Op`] given after it, then every conditional branch with
+/// a 16-bit cost and a 32-bit offset (the `br_cond`, `br_cmp` and `br_cmp_imm` shapes): the
+/// one list of them that [`branch_offset`] and [`branch_cost`] share.
+macro_rules! with_cond_branches {
+    ($m:ident! $($first:ident),*) => {
+        $m!($($first,)*
+            BrNez, BrEqz, BrNez64, BrEqz64, BrI32Eq, BrI32Ne, BrI32LtS, BrI32LtU, BrI32GtS,
+            BrI32GtU, BrI32LeS, BrI32LeU, BrI32GeS, BrI32GeU, BrI64Eq, BrI64Ne, BrI64LtS, BrI64LtU,
+            BrI64GtS, BrI64GtU, BrI64LeS, BrI64LeU, BrI64GeS, BrI64GeU, BrF32Eq, BrF32Ne, BrF32Lt,
+            BrF32Gt, BrF32Le, BrF32Ge, BrF64Eq, BrF64Ne, BrF64Lt, BrF64Gt, BrF64Le, BrF64Ge,
+            BrI32EqImm, BrI32NeImm, BrI32LtSImm, BrI32LtUImm, BrI32GtSImm, BrI32GtUImm,
+            BrI32LeSImm, BrI32LeUImm, BrI32GeSImm, BrI32GeUImm, BrI64EqImm, BrI64NeImm,
+            BrI64LtSImm, BrI64LtUImm, BrI64GtSImm, BrI64GtUImm, BrI64LeSImm, BrI64LeUImm,
+            BrI64GeSImm, BrI64GeUImm
+        )
+    };
+}
+
 /// The offset field of a branch instruction.
 pub(super) fn branch_offset(op: &mut Op) -> Option<&mut i32> {
     macro_rules! off {
@@ -369,65 +387,7 @@ pub(super) fn branch_offset(op: &mut Op) -> Option<&mut i32> {
             }
         };
     }
-    off!(
-        Br,
-        BrNez,
-        BrEqz,
-        BrNez64,
-        BrEqz64,
-        BrI32Eq,
-        BrI32Ne,
-        BrI32LtS,
-        BrI32LtU,
-        BrI32GtS,
-        BrI32GtU,
-        BrI32LeS,
-        BrI32LeU,
-        BrI32GeS,
-        BrI32GeU,
-        BrI64Eq,
-        BrI64Ne,
-        BrI64LtS,
-        BrI64LtU,
-        BrI64GtS,
-        BrI64GtU,
-        BrI64LeS,
-        BrI64LeU,
-        BrI64GeS,
-        BrI64GeU,
-        BrF32Eq,
-        BrF32Ne,
-        BrF32Lt,
-        BrF32Gt,
-        BrF32Le,
-        BrF32Ge,
-        BrF64Eq,
-        BrF64Ne,
-        BrF64Lt,
-        BrF64Gt,
-        BrF64Le,
-        BrF64Ge,
-        BrI32EqImm,
-        BrI32NeImm,
-        BrI32LtSImm,
-        BrI32LtUImm,
-        BrI32GtSImm,
-        BrI32GtUImm,
-        BrI32LeSImm,
-        BrI32LeUImm,
-        BrI32GeSImm,
-        BrI32GeUImm,
-        BrI64EqImm,
-        BrI64NeImm,
-        BrI64LtSImm,
-        BrI64LtUImm,
-        BrI64GtSImm,
-        BrI64GtUImm,
-        BrI64LeSImm,
-        BrI64LeUImm,
-        BrI64GeSImm,
-        BrI64GeUImm
-    )
+    with_cond_branches!(off! Br)
 }
 
 /// The 16-bit offset field of a branch fused with the add before it (see
@@ -455,69 +415,6 @@ pub(super) fn branch_cost(op: &mut Op) -> Option<&mut u16> {
             }
         };
     }
-    cost!(
-        BrI32AddImmNe,
-        BrI32AddImmLtU,
-        BrI32AddImmLtS,
-        BrI32AddImmNez,
-        BrI32AddNe,
-        BrI32AddLtU,
-        BrI32AddLtS,
-        BrNez,
-        BrEqz,
-        BrNez64,
-        BrEqz64,
-        BrI32Eq,
-        BrI32Ne,
-        BrI32LtS,
-        BrI32LtU,
-        BrI32GtS,
-        BrI32GtU,
-        BrI32LeS,
-        BrI32LeU,
-        BrI32GeS,
-        BrI32GeU,
-        BrI64Eq,
-        BrI64Ne,
-        BrI64LtS,
-        BrI64LtU,
-        BrI64GtS,
-        BrI64GtU,
-        BrI64LeS,
-        BrI64LeU,
-        BrI64GeS,
-        BrI64GeU,
-        BrF32Eq,
-        BrF32Ne,
-        BrF32Lt,
-        BrF32Gt,
-        BrF32Le,
-        BrF32Ge,
-        BrF64Eq,
-        BrF64Ne,
-        BrF64Lt,
-        BrF64Gt,
-        BrF64Le,
-        BrF64Ge,
-        BrI32EqImm,
-        BrI32NeImm,
-        BrI32LtSImm,
-        BrI32LtUImm,
-        BrI32GtSImm,
-        BrI32GtUImm,
-        BrI32LeSImm,
-        BrI32LeUImm,
-        BrI32GeSImm,
-        BrI32GeUImm,
-        BrI64EqImm,
-        BrI64NeImm,
-        BrI64LtSImm,
-        BrI64LtUImm,
-        BrI64GtSImm,
-        BrI64GtUImm,
-        BrI64LeSImm,
-        BrI64LeUImm,
-        BrI64GeSImm,
-        BrI64GeUImm
-    )
+    with_cond_branches!(cost! BrI32AddImmNe, BrI32AddImmLtU, BrI32AddImmLtS, BrI32AddImmNez,
+        BrI32AddNe, BrI32AddLtU, BrI32AddLtS)
 }
