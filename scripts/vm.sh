@@ -11,7 +11,7 @@
 # default, or debug); VM_MEM the guest's memory (default 1G); VM_APPEND adds
 # kernel parameters; VM_OOPS_RE replaces the extended regular expression that
 # makes a line of the guest's dmesg a failure; VM_EXTRA a directory copied to
-# /extra in the guest.
+# /extra in the guest; VM_QEMU_ARGS more arguments for QEMU (split at spaces).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -85,11 +85,12 @@ gzip -1 "$work/initramfs.cpio"
 
 log="$work/console.log"
 set +e
+# shellcheck disable=SC2086 # VM_QEMU_ARGS is words
 timeout -k 5 "$timeout_s" /usr/bin/qemu-system-x86_64 -nodefaults -display none \
 	-machine pc -cpu max -smp 2 -m "${VM_MEM:-1G}" -no-reboot \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 oops=panic${VM_APPEND:+ $VM_APPEND}" \
-	-serial "file:$log" </dev/null
+	-serial "file:$log" ${VM_QEMU_ARGS:-} </dev/null
 qrc=$?
 set -e
 tr -d '\r' <"$log" >"$log.clean"
