@@ -81,6 +81,18 @@ build_wasmctl_nojt() {
 		--locked -p wasmctl
 }
 
+# The QEMU plugin that counts what the engine's code executes in the VM (see
+# tools/wasm/bench/tcg-count.c), and where that code is.
+export BENCH_TCG_PLUGIN=$CACHE/bench/tcg-count.so
+export BENCH_WASMCTL=${CARGO_TARGET_DIR:-$CACHE/cargo-target}/release/wasmctl
+build_tcg_plugin() {
+	mkdir -p "$(dirname "$BENCH_TCG_PLUGIN")"
+	gcc -O2 -Wall -shared -fPIC -o "$BENCH_TCG_PLUGIN" "$TOP/tools/wasm/bench/tcg-count.c"
+	BENCH_WASM_KO=$(find "$BUILD_DIR/vm/modroot" -name wasm.ko | head -n 1)
+	[[ -n $BENCH_WASM_KO ]] || die "no wasm.ko under $BUILD_DIR/vm/modroot"
+	export BENCH_WASM_KO
+}
+
 # No __pycache__ in the source tree.
 export PYTHONDONTWRITEBYTECODE=1
 cd "$TOP"
@@ -100,6 +112,7 @@ smoke)
 	;;
 kernel)
 	build_wasmctl_nojt
+	build_tcg_plugin
 	"$SYS_PYTHON" tools/wasm/bench/kernel.py run
 	;;
 *)

@@ -15,6 +15,12 @@ run` built without jump tables (BENCH_WASMCTL_NOJT, from scripts/bench.sh).
 The f64 benchmarks run once more in a second boot with wasm.fpu=1 (float
 arithmetic on the FPU), against `wasmctl --local run` in that same boot.
 Results must equal native code's (gcc -O2 on the host).
+
+With BENCH_TCG_PLUGIN (tcg-count.c, built by scripts/bench.sh), each integer
+benchmark then runs once more in each of the three places, one boot each, under
+that plugin, which counts what the engine's code executed: guest instructions,
+TCG translation blocks, and blocks entered from another guest page. Those
+counts are exact where the times are noisy.
 """
 
 import datetime
@@ -80,6 +86,7 @@ def run():
                 {"cs": int(f[3]), "ns": int(f[4]), "result": " ".join(f[5:])})
         elif line.startswith("@@latency ") and len(f) == 3:
             latency.setdefault(f[1], []).append(int(f[2]))
+    counts = count_runs(extra, env)
     data = {
         "date": datetime.date.today().isoformat(),
         "machine": bench.machine_info(),
@@ -94,11 +101,85 @@ def run():
             for name, n in VM_N.items()
         ],
         "latency_ns": latency,
+        "tcg_counts": counts,
     }
     with open(DATA, "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
     return report(data)
+
+
+# Where the engine's code is in each place's boot: the module's text in the kernel, and
+# wasmctl's, loaded at the x86-64 kernel's first position-independent executable address
+# (ELF_ET_DYN_BASE) once the guest turns address randomisation off.
+PIE_BASE = 0x555555554000
+KERNEL_HALF = 0xFFFF800000000000
+
+
+def engine_range(where, guest_out, binaries):
+    """The (start, end) of the engine's code in that boot, from the guest's output."""
+    if where == "kernel":
+        for line in guest_out.splitlines():
+            if line.startswith("@@text "):
+                start = int(line.split()[1], 16)
+                return start, start + binaries["kernel"]
+        return None
+    return PIE_BASE, PIE_BASE + binaries[where]
+
+
+def module_text_size():
+    """The size of wasm.ko's executable code, from the module file of the VM kernel."""
+    module = bench.env("BENCH_WASM_KO")
+    sections = subprocess.run(["readelf", "-SW", module], capture_output=True, text=True,
+                              check=True).stdout
+    for line in sections.splitlines():
+        f = line.replace("[ ", "[").split()
+        if len(f) > 5 and f[1] == ".text":
+            return int(f[5], 16)
+    raise SystemExit("bench-kernel: no .text in " + module)
+
+
+def count_runs(extra, env):
+    """Each integer benchmark once per place, one boot each, under the TCG counting plugin:
+    {name: {where: {"insns", "blocks", "cross_page"}}}, or {} without the plugin."""
+    plugin = os.environ.get("BENCH_TCG_PLUGIN")
+    if not plugin or not os.path.exists(plugin):
+        return {}
+    binaries = {"kernel": module_text_size(),
+                "local": os.path.getsize(bench.env("BENCH_WASMCTL")),
+                "nojt": os.path.getsize(os.path.join(extra, "wasmctl-nojt"))}
+    commands = {"kernel": "wasmctl", "local": "wasmctl --local",
+                "nojt": "/extra/wasmctl-nojt --local"}
+    counts = {}
+    for name, n in VM_N.items():
+        if name in FLOAT:
+            continue
+        for where, command in commands.items():
+            out_file = os.path.join(extra, f"tcg-{name}-{where}.txt")
+            guest = ("echo 0 >/proc/sys/kernel/randomize_va_space; "
+                     "echo @@text $(cat /sys/module/wasm/sections/.text); "
+                     f"{command} run -f /extra/{name}.wasm --invoke run {n}")
+            proc = subprocess.run(
+                [os.path.join(bench.TOP, "scripts", "vm.sh"), guest], capture_output=True,
+                text=True, env=dict(env, VM_QEMU_ARGS=f"-plugin {plugin},out={out_file}"))
+            span = engine_range(where, proc.stdout, binaries)
+            if proc.returncode != 0 or span is None or not os.path.exists(out_file):
+                sys.stderr.write(proc.stdout + proc.stderr)
+                sys.exit(f"bench-kernel: the counting run of {name} ({where}) failed")
+            total = {"insns": 0, "blocks": 0, "cross_page": 0}
+            with open(out_file) as f:
+                for line in f:
+                    addr, insns, runs, cross = line.split()
+                    if span[0] <= int(addr, 16) < span[1]:
+                        total["insns"] += int(insns) * int(runs)
+                        total["blocks"] += int(runs)
+                        total["cross_page"] += int(cross)
+            os.remove(out_file)
+            if not total["blocks"]:
+                sys.exit(f"bench-kernel: no blocks counted in the engine for {name} ({where})")
+            counts.setdefault(name, {})[where] = total
+            print(f"bench-kernel: counted {name} {where}: {total}", file=sys.stderr)
+    return counts
 
 
 def normalise(result):
@@ -205,6 +286,8 @@ def report(data):
             "interrupt checks, and running in kernel mode\nunder TCG" if call_timed else
             "connector round trips for loading,\ninstantiating and invoking, the module's "
             "memory in vmalloc space, the\ninterrupt checks")
+    counted_note = (", or where the code falls in guest pages: `Counted, not timed`_ "
+                    "tells them apart" if data.get("tcg_counts") else "")
     text = f""".. SPDX-License-Identifier: GPL-2.0
 .. Generated by tools/wasm/bench/kernel.py from evaluation-kernel.json; do not edit.
 
@@ -249,7 +332,7 @@ where userspace has one indirect jump. The engine's tiered dispatch (see
 from nine or ten comparisons to five to seven, which is still more than
 one jump. The "no JT" column is the control: the userspace engine built
 the same way, so what is left of the ratio against it is what the kernel
-itself adds ({adds}).
+itself adds ({adds}){counted_note}.
 The kernel's build of the interpreter has the same dispatch tree and the
 same handlers as that userspace build (compared in the disassembly); the
 kernel's overflow checks (``CONFIG_RUST_OVERFLOW_CHECKS``) add at most
@@ -280,6 +363,7 @@ of {rounds} interleaved rounds: a ratio of **{inv / echo:.2f}**. What an invocat
 decoding the request, looking the instance up, the call itself and
 encoding the reply.
 """
+    text += count_section(data, rows, geo)
     if bad:
         text += f"\nResults that differ from native code's: {', '.join(bad)}.\n"
     with open(PAGE, "w") as f:
@@ -292,6 +376,115 @@ encoding the reply.
         print("  %-10s N=%-7d kernel %6.2f s  guest %6.2f s  ratio %5.2f  "
               "no JT %6.2f s  ratio %5.2f  FPU %6.2f s  ratio %5.2f  %s  %s" % row)
     return bool(bad)
+
+
+def correlation(xs, ys):
+    """Pearson's correlation of the logarithms of two lists of ratios."""
+    pairs = [(math.log(x), math.log(y)) for x, y in zip(xs, ys) if x > 0 and y > 0]
+    if len(pairs) < 3:
+        return float("nan")
+    mx = sum(x for x, _ in pairs) / len(pairs)
+    my = sum(y for _, y in pairs) / len(pairs)
+    sxy = sum((x - mx) * (y - my) for x, y in pairs)
+    sxx = sum((x - mx) ** 2 for x, _ in pairs)
+    syy = sum((y - my) ** 2 for _, y in pairs)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else float("nan")
+
+
+def host_nojt_sentence():
+    """What the no-JT build costs on the host's CPU, from the host suite's data if it has
+    that runtime (see evaluation.rst)."""
+    try:
+        with open(os.path.join(bench.DOC_DIR, "evaluation-data.json")) as f:
+            host = json.load(f)
+    except OSError:
+        return ""
+    _, med, _, _, _ = bench.summarise(host)
+    ratios = [med[(b, "engine-nojt")] / med[(b, "engine")]
+              for b, _, _, _, _ in bench.BENCHMARKS
+              if (b, "engine-nojt") in med and (b, "engine") in med
+              and b not in bench.NOT_IN_GEOMEAN and b not in FLOAT]
+    if not ratios:
+        return ""
+    geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
+    return textwrap.fill(
+        "A real CPU pays for the comparisons in cycles and mispredictions, not in "
+        "blocks, and does not care where pages begin. The host suite of "
+        f":doc:`evaluation` times the same no-JT build on the host's CPU (the "
+        f"\"engine, no jump tables\" column, run of {host['date']}): on integer code it "
+        f"takes **{geo:.2f}** times the time of the engine built with jump tables, a "
+        "better estimate of the kernel's dispatch cost outside an emulator than the "
+        "ratios above.", 72)
+
+
+def count_section(data, rows, geo):
+    """The section on the TCG counts, if the run has them."""
+    counts = data.get("tcg_counts") or {}
+    if not counts:
+        return ""
+    time_nojt = {row[0]: row[6] for row in rows}
+    widths = (10, 9, 6, 6, 10, 6, 6, 6, 6, 6)
+    rule = "  ".join("=" * w for w in widths)
+    header = ("benchmark", "instr (M)", "÷ JT", "÷ noJT", "blocks (M)", "÷ JT", "÷ noJT",
+              "xpage", "÷ noJT", "time")
+    table = [rule, f"{header[0]:<10}  " + "  ".join(
+        f"{h:>{w}}" for h, w in zip(header[1:], widths[1:])), rule]
+    insn_jt, insn_nojt, block_jt, block_nojt, cross_nojt = [], [], [], [], []
+    for name, c in counts.items():
+        k, u, j = c["kernel"], c["local"], c["nojt"]
+        r = (k["insns"] / u["insns"], k["insns"] / j["insns"], k["blocks"] / u["blocks"],
+             k["blocks"] / j["blocks"], k["cross_page"] / j["cross_page"])
+        insn_jt.append(r[0])
+        insn_nojt.append(r[1])
+        block_jt.append(r[2])
+        block_nojt.append(r[3])
+        cross_nojt.append(r[4])
+        table.append(f"{name:<10}  {k['insns'] / 1e6:>9.0f}  {r[0]:>6.2f}  {r[1]:>6.2f}  "
+                     f"{k['blocks'] / 1e6:>10.0f}  {r[2]:>6.2f}  {r[3]:>6.2f}  "
+                     f"{100 * k['cross_page'] / k['blocks']:>5.0f}%  {r[4]:>6.2f}  "
+                     f"{time_nojt.get(name, float('nan')):>6.2f}")
+    table.append(rule)
+    return f"""
+Counted, not timed
+==================
+
+Times under TCG are noisy; what the guest executes is not. Each integer
+benchmark ran once more in each place, one boot each, under a QEMU plugin
+(``tools/wasm/bench/tcg-count.c``) that counts, in the engine's own code
+only (the module's text in the kernel, ``wasmctl``'s in userspace), the
+guest instructions executed, the TCG translation blocks executed (a block
+is straight-line code up to a branch, so a comparison in the dispatch tree
+ends one), and the blocks entered from a block that starts in another 4 KiB
+page. TCG links a block straight to the next only within one page; every
+other transfer, and every indirect jump, looks the next block up in a hash
+table, which costs several times a linked transfer.
+
+The kernel's counts are the kernel's run against userspace's (÷ JT) and
+against userspace's without jump tables (÷ noJT); "xpage" is the kernel's
+share of blocks entered from another page, and "time" repeats the timed
+ratio against no JT from the first table.
+
+{chr(10).join(table)}
+
+Geometric means: instructions **{geo(insn_jt):.2f}** times userspace's
+and **{geo(insn_nojt):.2f}** times those without jump tables; blocks
+**{geo(block_jt):.2f}** and **{geo(block_nojt):.2f}**; blocks entered from
+another page **{geo(cross_nojt):.2f}** times the no-JT build's.
+
+So the kernel executes the instructions and the blocks of the userspace
+build without jump tables, to within a few percent: nothing the kernel
+adds per instruction shows. What separates the kernel from userspace is
+the dispatch tree: every comparison is a block of its own, where a jump
+table is one indirect jump per instruction. What is left against the
+no-JT build is where the two builds' code falls in 4 KiB pages: the same
+tree at other addresses crosses pages more or less often, and each
+crossing costs TCG a lookup. Across the benchmarks the timed ratio
+against no JT goes with that ratio of crossings (correlation of their
+logarithms {correlation(cross_nojt, [time_nojt.get(n, float("nan")) for n in counts]):.2f});
+the rest is the noise of the timing.
+
+{host_nojt_sentence()}
+"""
 
 
 def main():
