@@ -69,6 +69,16 @@ build_engine_runner_aligned() {
 		--locked -p wasm-bench
 }
 
+# The kernel's code generation on the host CPU (see evaluation.rst.in): the runner without
+# jump tables, in the target directory `make spec` builds the same way.
+export BENCH_ENGINE_NOJT=$CACHE/cargo-target-nojt/release/wasm-bench
+build_engine_runner_nojt() {
+	CARGO_TARGET_DIR=$CACHE/cargo-target-nojt \
+		RUSTFLAGS="-C jump-tables=n --cfg no_jump_tables" \
+		"$HOST_CARGO" build -q --release --manifest-path "$TOP/tools/wasm/Cargo.toml" \
+		--locked -p wasm-bench
+}
+
 # The control for the kernel's code generation (see evaluation-kernel.rst):
 # wasmctl for the guest with no jump tables, as the kernel builds Rust (IBT and
 # retpolines forbid them), so with the tiered dispatch the kernel's build gets,
@@ -101,6 +111,7 @@ run)
 	install_runtimes
 	build_engine_runner
 	build_engine_runner_aligned
+	build_engine_runner_nojt
 	"$SYS_PYTHON" tools/wasm/bench/bench.py run
 	;;
 report)

@@ -56,13 +56,17 @@ BENCHMARKS = [
 # the benchmark is reported, but left out of the geometric means.
 NOT_IN_GEOMEAN = {"hostcall"}
 
-RUNTIMES = ["native", "engine", "engine-a32", "wasmi", "wasm3", "wasmtime"]
+RUNTIMES = ["native", "engine", "engine-a32", "engine-nojt", "wasmi", "wasm3", "wasmtime"]
 LABELS = {
     "native": "native (gcc -O2)",
     "engine": "this engine",
     # The same engine built with its interpreter loop's header aligned to 32 bytes: a
     # control for code layout (see Method in evaluation.rst.in), not a configuration.
     "engine-a32": "engine, loop aligned",
+    # The same engine built as the kernel builds Rust on x86, without jump tables (so with
+    # the tiered dispatch): what the kernel's dispatch costs on this CPU, which the VM's
+    # emulated CPU cannot tell (see evaluation-kernel.rst).
+    "engine-nojt": "engine, no jump tables",
     "wasmi": "wasmi",
     "wasm3": "wasm3",
     "wasmtime": "wasmtime (JIT)",
@@ -71,6 +75,7 @@ COLOURS = {
     "native": "#555555",
     "engine": "#d62728",
     "engine-a32": "#ff9896",
+    "engine-nojt": "#9467bd",
     "wasmi": "#1f77b4",
     "wasm3": "#2ca02c",
     "wasmtime": "#9467bd",
@@ -161,6 +166,8 @@ def runner_argv(runtime, build_dir, name, n):
         return [env("BENCH_ENGINE"), wasm, str(n)]
     if runtime == "engine-a32":
         return [env("BENCH_ENGINE_A32"), wasm, str(n)]
+    if runtime == "engine-nojt":
+        return [env("BENCH_ENGINE_NOJT"), wasm, str(n)]
     if runtime == "wasmi":
         return [env("BENCH_WASMI"), "run", "--compilation-mode", "eager",
                 "--invoke", "run", wasm, str(n)]
@@ -453,7 +460,7 @@ def report(data):
     for kind, label in (("all", "geomean"), ("compute", "geomean, compute")):
         rows.append([label, "", ""]
                     + [fmt_ratio(geo[(rt, "wasmi", kind)]) for rt in vs_wasmi])
-    short = {"engine": "engine", "engine-a32": "aligned"}
+    short = {"engine": "engine", "engine-a32": "aligned", "engine-nojt": "no JT"}
     t_wasmi = rst_table(["benchmark", "wasmi ms", "engine ms"]
                         + [f"{short.get(rt, rt)} / wasmi" for rt in vs_wasmi], rows)
 
@@ -474,7 +481,7 @@ def report(data):
     svg_bars(os.path.join(DOC_DIR, "evaluation-wasmi.svg"),
              "This engine's CPU time relative to wasmi's; lower is faster",
              names, [(LABELS[rt], COLOURS[rt], {b: ratio[(b, rt, "wasmi")] for b in names})
-                     for rt in ("engine", "engine-a32") if rt in present],
+                     for rt in ("engine", "engine-a32", "engine-nojt") if rt in present],
              "engine time / wasmi time (dashed: 1.0 and 1.5)", False,
              marks=[(1.0, COLOURS["wasmi"]), (1.5, "#999999")])
 
@@ -486,6 +493,12 @@ def report(data):
         "GEO_ENGINE_NATIVE": fmt_ratio(geo[("engine", "native", "all")]),
         "GEO_ALIGNED_WASMI": (fmt_ratio(geo[("engine-a32", "wasmi", "all")])
                               if "engine-a32" in present else "not measured"),
+        "GEO_NOJT_WASMI": (fmt_ratio(geo[("engine-nojt", "wasmi", "all")])
+                           if "engine-nojt" in present else "not measured"),
+        "GEO_NOJT_ENGINE": (fmt_ratio(geomean([ratio[(b, "engine-nojt", "wasmi")]
+                                               / ratio[(b, "engine", "wasmi")]
+                                               for b in counted]))
+                            if "engine-nojt" in present else "not measured"),
         "GEO_WASMI_NATIVE": fmt_ratio(geo[("wasmi", "native", "all")]),
         "GEO_WASM3_NATIVE": fmt_ratio(geo[("wasm3", "native", "all")]),
         "GEO_WASMTIME_NATIVE": fmt_ratio(geo[("wasmtime", "native", "all")]),
