@@ -306,7 +306,9 @@ ops! {
         bin_imm { I32XorImm, I32ShrSImm, I32ShrUImm, I64MulImm }
         bin2 { F64AddAddR, F64SubAddR, F64MulAdd, F64MulMul, I32MulAdd }
         bin_imm2 { I32ShlImmXor }
-        imm_imm { I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32ShlImmAddImm }
+        imm_imm {
+            I32AndImmShlImm, I32ShrUImmAndImm, I32AddImmAndImm, I32ShlImmAddImm, I32LoadScaledW
+        }
         br_cmp { BrI32LtU, BrI32GtS, BrI32GtU, BrI32GeS, BrF64Le }
         br_cmp_imm { BrI32NeImm, BrI32LtUImm, BrI32GtSImm }
         load {
@@ -476,6 +478,7 @@ impl Op {
             | Op::I32AddImmCopy { .. }
             | Op::I32LoadAdv { .. }
             | Op::I64LoadAdv { .. }
+            | Op::I32LoadScaledW { .. }
             | Op::I32ShlImmXor { .. }
             | Op::I32ShlImmAdd { .. }
             | Op::I32ShlImmOr { .. }

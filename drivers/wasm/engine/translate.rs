@@ -1414,6 +1414,15 @@ impl<'a> Translator<'a> {
             }
         }
         if offset == 0 {
+            // An element of an array of i32s, `(a << k) + imm` (C's static arrays: `imm` is
+            // the array's address), read: one instruction in place of the three.
+            if let (Op::I32Load { .. }, Some(last)) = (make(0, 0, 0), self.producer_of_top()) {
+                if let Some(&Op::I32ShlImmAddImm { a, k, imm, .. }) = self.ops.get(last) {
+                    self.pop()?;
+                    let d = self.push_temp()?;
+                    return self.replace_last(last, Op::I32LoadScaledW { d, a, k, imm });
+                }
+            }
             self.split_shl_add_of_top()?;
             if let Some((last, a, imm)) = self.add_imm_of_top() {
                 // `i32.add (a, imm)` then an access at offset 0: one access at `a + imm`

@@ -1510,6 +1510,10 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 Op::I64LoadW { d, addr, offset } => {
                     w!(d, u64::from_le_bytes(ldw!(r!(addr), offset, 8)))
                 }
+                Op::I32LoadScaledW { d, a, k, imm } => {
+                    let addr = (r!(a) as u32).wrapping_shl(k as u32);
+                    w!(d, w32(u32::from_le_bytes(ldw!(addr, imm as u32, 4))))
+                }
                 Op::I32Load8SW { d, addr, offset } => {
                     w!(d, i32s(i32::from(ldw!(r!(addr), offset, 1)[0] as i8)))
                 }

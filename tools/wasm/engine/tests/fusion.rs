@@ -616,8 +616,9 @@ fn shift_add_constants_fuse() {
 }
 
 /// When an access reads the element address directly, the add's constant goes into the
-/// access (a shift and a `...W` load or store, as before the fusion): fusing the shift and the
-/// add there would save nothing.
+/// access: an i32 load of `(i << k) + base` is one instruction that shifts, adds and loads;
+/// other accesses are a shift and a `...W` access, as before the fusion of shift and add
+/// (which would save nothing there). Either way the sum wraps modulo 2^32 like the add.
 #[test]
 fn shift_add_constants_split_for_an_access() {
     let m = module(
@@ -628,25 +629,54 @@ fn shift_add_constants_split_for_an_access() {
                 (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16))))
             (func (export "store") (param i32 i32)
                 (i32.store (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16))
-                    (local.get 1))))"#,
+                    (local.get 1)))
+            (func (export "kept") (param i32) (result i32) (local i32)
+                (i32.load (local.tee 1
+                    (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 16))))
+                (local.get 1)
+                (i32.add)))"#,
     );
-    for f in 0..2 {
-        let ops = ops(&m, f);
-        assert!(!ops
-            .iter()
-            .any(|op| matches!(op, Op::I32ShlImmAddImm { .. })));
-        assert!(ops.iter().any(|op| matches!(op, Op::I32ShlImm { .. })));
-    }
-    assert!(ops(&m, 0)
+    let load = ops(&m, 0);
+    assert!(
+        matches!(
+            load.as_slice(),
+            [Op::I32LoadScaledW { k: 2, imm: 16, .. }, ..]
+        ),
+        "{load:?}"
+    );
+    assert!(!load.iter().any(|op| matches!(
+        op,
+        Op::I32ShlImm { .. } | Op::I32ShlImmAddImm { .. } | Op::I32LoadW { .. }
+    )));
+    let store = ops(&m, 1);
+    assert!(!store
         .iter()
-        .any(|op| matches!(op, Op::I32LoadW { offset: 16, .. })));
-    assert!(ops(&m, 1)
+        .any(|op| matches!(op, Op::I32ShlImmAddImm { .. })));
+    assert!(store.iter().any(|op| matches!(op, Op::I32ShlImm { .. })));
+    assert!(store
         .iter()
         .any(|op| matches!(op, Op::I32StoreW { offset: 16, .. })));
+    // The element address is kept in a local: the shift and add stay one instruction, and
+    // the load reads the local.
+    assert!(ops(&m, 2)
+        .iter()
+        .any(|op| matches!(op, Op::I32ShlImmAddImm { .. })));
     let i = Value::I32;
     assert_eq!(call(&m, "load", &[i(1)]).unwrap(), [i(2)]);
     // 0x4000_0001 << 2 wraps to 4: the same element.
     assert_eq!(call(&m, "load", &[i(0x4000_0001)]).unwrap(), [i(2)]);
+    // 0x3fff_fffc << 2 is 2^32 - 16, plus 16 wraps to 0: the first four bytes.
+    assert_eq!(call(&m, "load", &[i(0x3fff_fffc)]).unwrap(), [i(0)]);
+    assert_eq!(call(&m, "kept", &[i(1)]).unwrap(), [i(2 + 20)]);
+    // The last whole element is in bounds, the next one is not; the trap is the load's.
+    assert_eq!(call(&m, "load", &[i(16379)]).unwrap(), [i(0)]);
+    // 0x4000_0000 << 2 wraps to 0: the first element.
+    assert_eq!(call(&m, "load", &[i(0x4000_0000)]).unwrap(), [i(1)]);
+    for index in [16380, 0x3fff_fff0, 0x7fff_0000] {
+        let (kind, offset) = trap(call(&m, "load", &[i(index)]));
+        assert_eq!(kind, TrapKind::MemoryOutOfBounds, "index {index}");
+        assert_eq!(offset, Some(m.translated()[0].offsets[0]));
+    }
 }
 
 /// A multiply by a constant and an add of a small one are one instruction, wrapping as the
