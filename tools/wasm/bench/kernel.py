@@ -444,6 +444,9 @@ def count_section(data, rows, geo):
                      f"{100 * k['cross_page'] / k['blocks']:>5.0f}%  {r[4]:>6.2f}  "
                      f"{time_nojt.get(name, float('nan')):>6.2f}")
     table.append(rule)
+    corr = correlation(cross_nojt, [time_nojt.get(n, float("nan")) for n in counts])
+    corr_verdict = (": the crossings explain part of it" if corr >= 0.5 else
+                    ": the crossings do not explain it")
     return f"""
 Counted, not timed
 ==================
@@ -476,12 +479,15 @@ build without jump tables, to within a few percent: nothing the kernel
 adds per instruction shows. What separates the kernel from userspace is
 the dispatch tree: every comparison is a block of its own, where a jump
 table is one indirect jump per instruction. What is left against the
-no-JT build is where the two builds' code falls in 4 KiB pages: the same
-tree at other addresses crosses pages more or less often, and each
-crossing costs TCG a lookup. Across the benchmarks the timed ratio
-against no JT goes with that ratio of crossings (correlation of their
-logarithms {correlation(cross_nojt, [time_nojt.get(n, float("nan")) for n in counts]):.2f});
-the rest is the noise of the timing.
+no-JT build, the timed ratio above, is then in how fast TCG runs the same
+guest instructions in the two places. One difference the counts show is
+where the two builds' code falls in 4 KiB pages: the same tree at other
+addresses crosses pages more or less often, and each crossing costs TCG a
+lookup. Across the benchmarks the correlation of the logarithms of the
+timed ratio against no JT and of that ratio of crossings is
+**{corr:.2f}**{corr_verdict}. The plugin cannot see what each memory access
+costs TCG (its software TLB, for the kernel's vmalloc'd memory and stacks)
+nor time spent outside the guest.
 
 {host_nojt_sentence()}
 """
