@@ -75,7 +75,7 @@ COLOURS = {
     "native": "#555555",
     "engine": "#d62728",
     "engine-a32": "#ff9896",
-    "engine-nojt": "#9467bd",
+    "engine-nojt": "#8c564b",
     "wasmi": "#1f77b4",
     "wasm3": "#2ca02c",
     "wasmtime": "#9467bd",

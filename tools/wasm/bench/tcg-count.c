@@ -93,8 +93,11 @@ static void block_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	struct block *b = calloc(1, sizeof(*b));
 
-	if (!b)
-		return;
+	/* A block left uncounted would make every total silently low. */
+	if (!b) {
+		fprintf(stderr, "tcg-count: out of memory\n");
+		abort();
+	}
 	b->vaddr = qemu_plugin_tb_vaddr(tb);
 	b->insns = qemu_plugin_tb_n_insns(tb);
 	pthread_mutex_lock(&blocks_lock);
@@ -103,9 +106,8 @@ static void block_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		struct block **grown = realloc(blocks, cap * sizeof(*blocks));
 
 		if (!grown) {
-			pthread_mutex_unlock(&blocks_lock);
-			free(b);
-			return;
+			fprintf(stderr, "tcg-count: out of memory\n");
+			abort();
 		}
 		blocks = grown;
 		blocks_cap = cap;
