@@ -39,6 +39,25 @@ pub struct Config {
     /// time between two calls whatever the code does. Default 65 536 (well under a
     /// millisecond of work on a current CPU).
     pub interrupt_interval: u32,
+    /// How the interpreter goes from one instruction to the next. Default
+    /// [`Dispatch::Match`].
+    pub dispatch: Dispatch,
+}
+
+/// How the interpreter goes from one instruction to the next. Both run the same code for
+/// each instruction, with the same results, traps and fuel; only the cost differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dispatch {
+    /// A `match` on the instruction, in one loop. Where the compiler emits jump tables that is
+    /// one indirect jump; the kernel's x86 builds have none (retpolines, IBT), and there it is
+    /// a tree of about eight comparisons.
+    #[default]
+    Match,
+    /// A call per instruction, through a table of handlers indexed by the instruction (call
+    /// threading): one indirect call and return instead of the comparisons. Faster than the
+    /// tree where indirect calls and returns are plain instructions; slower where the kernel
+    /// sends them through retpolines or return thunks.
+    Threaded,
 }
 
 impl Default for Config {
@@ -54,6 +73,7 @@ impl Default for Config {
             max_code_bytes: 256 << 20,
             fuel: None,
             interrupt_interval: 1 << 16,
+            dispatch: Dispatch::Match,
         }
     }
 }

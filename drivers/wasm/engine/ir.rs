@@ -182,8 +182,12 @@ macro_rules! ops {
             [$($s)* $(Op::$n { a, b, .. } => ([a, b, 0, 0], 2),)*]
             [$($p)* $(| Op::$n { .. })*] $f $($rest)*);
     };
+    // One per instruction, for `KINDS`.
+    (@one $n:ident) => {
+        1
+    };
     // Everything is munched: the enum and its shape-derived methods.
-    (@munch [$($v:tt)*] [$($s:tt)*] $p:tt [$($f:tt)*]) => {
+    (@munch [$($v:tt)*] [$($s:tt)*] [$(| Op::$n:ident { .. })*] [$($f:tt)*]) => {
         /// One instruction of the internal form, 12 bytes.
         ///
         /// Operand shapes: unary `{ d, s }` is `d = f(s)`; binary `{ d, a, b }` is
@@ -210,7 +214,20 @@ macro_rules! ops {
             $($v)*
         }
 
+        /// The kinds of [`Op`], without their operands, in the same order: `Kind::X as u16` is
+        /// the discriminant of `Op::X`. The interpreter's threaded dispatch tells its handlers
+        /// apart by it (see [`crate::exec`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(dead_code)]
+        #[repr(u16)]
+        pub(crate) enum Kind {
+            $($n,)*
+        }
+
         impl Op {
+            /// How many instructions there are: their discriminants are `0..KINDS`.
+            pub(crate) const KINDS: usize = 0 $(+ ops!(@one $n))*;
+
             /// Calls `f` with every slot the instruction names directly, for the verifier.
             /// Returns `false` for instructions outside the regular shapes (the verifier
             /// handles those itself).

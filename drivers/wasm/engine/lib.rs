@@ -74,7 +74,7 @@ pub mod store;
 pub mod translate;
 pub mod value;
 
-pub use config::Config;
+pub use config::{Config, Dispatch};
 pub use error::{format_message, Error, Message, Trap, TrapKind};
 pub use host::{Caller, FloatUnit, HostFn, InterruptHook, SoftFloat};
 pub use module::{ExternKind, Module};

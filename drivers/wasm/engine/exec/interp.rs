@@ -46,13 +46,25 @@
 //! the instruction's tier ([`crate::ir`] orders the instructions by how often they run) with
 //! one to three comparisons, then run a copy of the same `match` that the compiler reduces to
 //! that tier's arms: five to seven comparisons for the instructions that run most.
+//!
+//! Or, with [`Dispatch::Threaded`], no `match` at all: [`execute_threaded`] calls the
+//! instruction's handler through a table indexed by its discriminant, one indirect call and
+//! return per instruction (call threading). A handler is the same `match`, instantiated for
+//! one discriminant, of which the compiler keeps that instruction's arm; the instruction and
+//! frame pointers go in and out in registers, the rest of the loop's registers live in a
+//! [`Regs`] in memory. Each instruction is written once, in [`instruction_arms`], in the
+//! macros of [`hot_loop_helpers`], and both loops expand it. Threaded dispatch beats the tree
+//! wherever indirect calls and returns are plain instructions; the kernel sends them through
+//! retpolines or return thunks on CPUs that need those, where it is slower, hence a choice
+//! ([`crate::Config::dispatch`], the driver's `threaded` parameter), not a default.
 
 use super::numeric::{self as num, b, i32s, w32};
 use super::{GrowBudget, Meter};
+use crate::config::Dispatch;
 use crate::error::{Trap, TrapKind};
 use crate::float;
 use crate::host::FloatUnit;
-use crate::ir::{FuncCode, Op, Slot};
+use crate::ir::{FuncCode, Kind, Op, Slot};
 use crate::module::Module;
 use crate::store::{
     Frame, FuncInst, FuncKind, GlobalInst, HostEntry, InstanceInst, MemoryInst, ModuleRef, Slab,
@@ -265,7 +277,10 @@ pub(crate) fn run<T: 'static, M: ModuleRef, F: FloatUnit>(
     // SAFETY: the stack holds the function's `num_slots` slots (checked above).
     unsafe { zero_locals(cx.fp, code) };
     let countdown = cx.meter.start();
-    let result = execute(&mut cx, countdown, entry_cost);
+    let result = match config.dispatch {
+        Dispatch::Match => execute(&mut cx, countdown, entry_cost),
+        Dispatch::Threaded => execute_threaded(&mut cx, countdown, entry_cost),
+    };
     cx.float.release();
     cx.meter.finish(cx.countdown);
     result
@@ -895,6 +910,1188 @@ impl<'s, T: 'static, M: ModuleRef, F: FloatUnit> Cx<'s, T, M, F> {
     }
 }
 
+/// Defines the macros the interpreter's instructions are written in, over the hot loop's
+/// registers (the local variables named here) and its block `$run`, whose value is the
+/// loop's result. Both dispatch loops use them (see `execute` and `execute_threaded`), so
+/// that each instruction is written once; they differ only in `br_if!`, which each defines
+/// itself. `$d` is `$`, for the inner macros' own parameters.
+macro_rules! hot_loop_helpers {
+    ($d:tt $run:lifetime; $cx:ident, $ip:ident, $fp:ident, $mem:ident, $mem_len:ident,
+        $countdown:ident) => {
+        // Slot access: see invariant 2 of the module documentation.
+        macro_rules! r {
+            ($d s:expr) => {{
+                let s = usize::from($d s);
+                // SAFETY: `s` is below the running function's `num_slots` (verified), and the frame
+                // at `fp` has that many slots (invariant 2).
+                unsafe { *$fp.add(s) }
+            }};
+        }
+        macro_rules! w {
+            ($d s:expr, $d v:expr) => {{
+                let v: u64 = $d v;
+                let s = usize::from($d s);
+                // SAFETY: as for `r!`.
+                unsafe { *$fp.add(s) = v }
+            }};
+        }
+
+        // Float arithmetic on `cx.float` (see [`FloatUnit`]). The operands are evaluated first:
+        // a nested operation borrows the unit too.
+        macro_rules! f1 {
+            ($d op:ident, $d a:expr) => {{
+                let a = $d a;
+                $cx.float.$d op(a)
+            }};
+        }
+        macro_rules! f2 {
+            ($d op:ident, $d a:expr, $d b:expr) => {{
+                let (a, b) = ($d a, $d b);
+                $cx.float.$d op(a, b)
+            }};
+        }
+
+
+        macro_rules! trap {
+            ($d kind:expr) => {{
+                let kind = $d kind;
+                break $run Err($cx.trap_at($ip, kind));
+            }};
+        }
+        macro_rules! tri {
+            ($d e:expr) => {
+                match $d e {
+                    Ok(v) => v,
+                    Err(kind) => trap!(kind),
+                }
+            };
+        }
+        macro_rules! charge {
+            ($d cost:expr) => {{
+                // Cannot wrap: the countdown is at most the interrupt interval and at least
+                // minus one region's cost (a negative one is refuelled at once). Wrapping,
+                // not checked, so that kernels built with CONFIG_RUST_OVERFLOW_CHECKS get
+                // no extra branch per region.
+                $countdown = $countdown.wrapping_sub(i64::from($d cost));
+                if $countdown < 0 {
+                    $countdown = tri!($cx.refuel($countdown));
+                }
+            }};
+        }
+        macro_rules! jump {
+            ($d offset:expr) => {{
+                // SAFETY: the verified branch target is inside the function (invariant 1);
+                // `ip` is the branch.
+                $ip = unsafe { $ip.offset($d offset as isize) };
+                continue;
+            }};
+        }
+        // A counted loop's back edge: `a = a + step` (an i32, wrapping), then branch if
+        // `test` holds for the new value (which it reads after `a` is written, as the two
+        // instructions it fuses would).
+        macro_rules! br_add {
+            ($d a:expr, $d step:expr, $d cost:expr, $d offset:expr, |$d v:ident| $d test:expr) => {{
+                let $d v = (r!($d a) as u32).wrapping_add($d step);
+                w!($d a, w32($d v));
+                br_if!($d test, $d cost, $d offset)
+            }};
+        }
+        // After an out-of-line call: picks up the callee's state, or stops.
+        macro_rules! resume {
+            ($d next:expr) => {{
+                let next: *const Op = $d next;
+                if next.is_null() {
+                    break $run match $cx.trap.take() {
+                        Some(trap) => Err(trap),
+                        None => Ok(()),
+                    };
+                }
+                $ip = next;
+                $fp = $cx.fp;
+                $countdown = $cx.countdown;
+                continue;
+            }};
+        }
+        // The same after anything that may have changed memory 0 too (a host call, a switch
+        // to another instance).
+        macro_rules! resume_mem {
+            ($d next:expr) => {{
+                let next: *const Op = $d next;
+                $mem = $cx.mem;
+                $mem_len = $cx.mem_len;
+                resume!(next)
+            }};
+        }
+        // Memory access: see invariant 3.
+        macro_rules! ea {
+            ($d addr:expr, $d offset:expr, $d n:expr) => {{
+                let ea = u64::from($d addr as u32) + u64::from($d offset);
+                // No overflow: `ea < 2^33` and `$n <= 16`. Wrapping, so that overflow-checked
+                // kernel builds add no branch per access. A mispredicted check gets index 0.
+                let end = ea.wrapping_add($d n as u64);
+                if end > $mem_len as u64 {
+                    trap!(TrapKind::MemoryOutOfBounds);
+                }
+                nospec_access(ea as usize, end, $mem_len)
+            }};
+        }
+        // The wrapping form: `addr + offset` modulo 2^32 (see `Op`).
+        macro_rules! eaw {
+            ($d addr:expr, $d offset:expr, $d n:expr) => {{
+                ea!(($d addr as u32).wrapping_add($d offset), 0u32, $d n)
+            }};
+        }
+        macro_rules! ldw {
+            ($d addr:expr, $d offset:expr, $d n:literal) => {{
+                let ea = eaw!($d addr, $d offset, $d n);
+                // SAFETY: as for `ld!`.
+                unsafe { ptr::read_unaligned($mem.add(ea).cast::<[u8; $d n]>()) }
+            }};
+        }
+        macro_rules! stw {
+            ($d addr:expr, $d offset:expr, $d bytes:expr) => {{
+                let bytes = $d bytes;
+                let ea = eaw!($d addr, $d offset, bytes.len());
+                // SAFETY: as for `ld!`.
+                unsafe { ptr::write_unaligned($mem.add(ea).cast(), bytes) }
+            }};
+        }
+        // The indexed form: `a + b` modulo 2^32, then `+ offset` (see `Op`).
+        macro_rules! ldx {
+            ($d a:expr, $d b:expr, $d offset:expr, $d n:literal) => {{
+                ld!(($d a as u32).wrapping_add($d b as u32), $d offset, $d n)
+            }};
+        }
+        macro_rules! stx {
+            ($d a:expr, $d b:expr, $d offset:expr, $d bytes:expr) => {{
+                st!(($d a as u32).wrapping_add($d b as u32), $d offset, $d bytes)
+            }};
+        }
+        macro_rules! ld {
+            ($d addr:expr, $d offset:expr, $d n:literal) => {{
+                let ea = ea!($d addr, $d offset, $d n);
+                // SAFETY: `ea + N <= mem_len`, checked just above, and `mem` points to
+                // `mem_len` bytes of memory 0 (invariant 3).
+                unsafe { ptr::read_unaligned($mem.add(ea).cast::<[u8; $d n]>()) }
+            }};
+        }
+        macro_rules! st {
+            ($d addr:expr, $d offset:expr, $d bytes:expr) => {{
+                let bytes = $d bytes;
+                let ea = ea!($d addr, $d offset, bytes.len());
+                // SAFETY: as for `ld!`.
+                unsafe { ptr::write_unaligned($mem.add(ea).cast(), bytes) }
+            }};
+        }
+    };
+}
+
+/// The instructions, one arm each, written in the macros of [`hot_loop_helpers`] over the
+/// registers named, handed to [`dispatch_arms`] as `$how` says (see there). An arm that does
+/// not branch falls through, leaving `$ip` on the instruction for the loop to advance. Every
+/// arm ends with a comma, for [`dispatch_arms`] to tell them apart.
+macro_rules! instruction_arms {
+    ($($how:ident)+; $op:ident; $cx:ident, $ip:ident, $fp:ident, $mem:ident, $mem_len:ident,
+        $countdown:ident) => {
+        dispatch_arms!($($how)+; $op;
+            Op::Unreachable => trap!(TrapKind::Unreachable),
+            Op::Aux { .. } => trap!(TrapKind::Internal),
+            Op::Fuel { cost } => charge!(cost),
+            Op::Br { cost, offset } => {
+                charge!(cost);
+                jump!(offset);
+            },
+            Op::BrNez { c, cost, offset } => br_if!(r!(c) as u32 != 0, cost, offset),
+            Op::BrEqz { c, cost, offset } => br_if!(r!(c) as u32 == 0, cost, offset),
+            Op::BrNez64 { c, cost, offset } => br_if!(r!(c) != 0, cost, offset),
+            Op::BrEqz64 { c, cost, offset } => br_if!(r!(c) == 0, cost, offset),
+            Op::BrI32Eq { a, b, cost, offset } => {
+                br_if!(r!(a) as u32 == r!(b) as u32, cost, offset)
+            },
+            Op::BrI32Ne { a, b, cost, offset } => {
+                br_if!(r!(a) as u32 != r!(b) as u32, cost, offset)
+            },
+            Op::BrI32LtS { a, b, cost, offset } => {
+                br_if!((r!(a) as i32) < r!(b) as i32, cost, offset)
+            },
+            Op::BrI32LtU { a, b, cost, offset } => {
+                br_if!((r!(a) as u32) < r!(b) as u32, cost, offset)
+            },
+            Op::BrI32GtS { a, b, cost, offset } => {
+                br_if!(r!(a) as i32 > r!(b) as i32, cost, offset)
+            },
+            Op::BrI32GtU { a, b, cost, offset } => {
+                br_if!(r!(a) as u32 > r!(b) as u32, cost, offset)
+            },
+            Op::BrI32LeS { a, b, cost, offset } => {
+                br_if!(r!(a) as i32 <= r!(b) as i32, cost, offset)
+            },
+            Op::BrI32LeU { a, b, cost, offset } => {
+                br_if!(r!(a) as u32 <= r!(b) as u32, cost, offset)
+            },
+            Op::BrI32GeS { a, b, cost, offset } => {
+                br_if!(r!(a) as i32 >= r!(b) as i32, cost, offset)
+            },
+            Op::BrI32GeU { a, b, cost, offset } => {
+                br_if!(r!(a) as u32 >= r!(b) as u32, cost, offset)
+            },
+            Op::BrI32EqImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i32 == i32::from(imm), cost, offset),
+            Op::BrI32NeImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i32 != i32::from(imm), cost, offset),
+            Op::BrI32LtSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!((r!(a) as i32) < i32::from(imm), cost, offset),
+            Op::BrI32LtUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!((r!(a) as u32) < i32::from(imm) as u32, cost, offset),
+            Op::BrI32GtSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i32 > i32::from(imm), cost, offset),
+            Op::BrI32GtUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as u32 > i32::from(imm) as u32, cost, offset),
+            Op::BrI32LeSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i32 <= i32::from(imm), cost, offset),
+            Op::BrI32LeUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as u32 <= i32::from(imm) as u32, cost, offset),
+            Op::BrI32GeSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i32 >= i32::from(imm), cost, offset),
+            Op::BrI32GeUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as u32 >= i32::from(imm) as u32, cost, offset),
+            Op::BrI64Eq { a, b, cost, offset } => br_if!(r!(a) == r!(b), cost, offset),
+            Op::BrI64Ne { a, b, cost, offset } => br_if!(r!(a) != r!(b), cost, offset),
+            Op::BrI64LtS { a, b, cost, offset } => {
+                br_if!((r!(a) as i64) < r!(b) as i64, cost, offset)
+            },
+            Op::BrI64LtU { a, b, cost, offset } => br_if!(r!(a) < r!(b), cost, offset),
+            Op::BrI64GtS { a, b, cost, offset } => {
+                br_if!(r!(a) as i64 > r!(b) as i64, cost, offset)
+            },
+            Op::BrI64GtU { a, b, cost, offset } => br_if!(r!(a) > r!(b), cost, offset),
+            Op::BrI64LeS { a, b, cost, offset } => {
+                br_if!(r!(a) as i64 <= r!(b) as i64, cost, offset)
+            },
+            Op::BrI64LeU { a, b, cost, offset } => br_if!(r!(a) <= r!(b), cost, offset),
+            Op::BrI64GeS { a, b, cost, offset } => {
+                br_if!(r!(a) as i64 >= r!(b) as i64, cost, offset)
+            },
+            Op::BrI64GeU { a, b, cost, offset } => br_if!(r!(a) >= r!(b), cost, offset),
+            Op::BrI64EqImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i64 == i64::from(imm), cost, offset),
+            Op::BrI64NeImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i64 != i64::from(imm), cost, offset),
+            Op::BrI64LtSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!((r!(a) as i64) < i64::from(imm), cost, offset),
+            Op::BrI64LtUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) < i64::from(imm) as u64, cost, offset),
+            Op::BrI64GtSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i64 > i64::from(imm), cost, offset),
+            Op::BrI64GtUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) > i64::from(imm) as u64, cost, offset),
+            Op::BrI64LeSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i64 <= i64::from(imm), cost, offset),
+            Op::BrI64LeUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) <= i64::from(imm) as u64, cost, offset),
+            Op::BrI64GeSImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) as i64 >= i64::from(imm), cost, offset),
+            Op::BrI64GeUImm {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_if!(r!(a) >= i64::from(imm) as u64, cost, offset),
+            Op::BrF32Eq { a, b, cost, offset } => {
+                br_if!(f2!(f32_eq, r!(a) as u32, r!(b) as u32), cost, offset)
+            },
+            Op::BrF32Ne { a, b, cost, offset } => {
+                br_if!(!f2!(f32_eq, r!(a) as u32, r!(b) as u32), cost, offset)
+            },
+            Op::BrF32Lt { a, b, cost, offset } => {
+                br_if!(f2!(f32_lt, r!(a) as u32, r!(b) as u32), cost, offset)
+            },
+            Op::BrF32Gt { a, b, cost, offset } => {
+                br_if!(f2!(f32_lt, r!(b) as u32, r!(a) as u32), cost, offset)
+            },
+            Op::BrF32Le { a, b, cost, offset } => {
+                br_if!(f2!(f32_le, r!(a) as u32, r!(b) as u32), cost, offset)
+            },
+            Op::BrF32Ge { a, b, cost, offset } => {
+                br_if!(f2!(f32_le, r!(b) as u32, r!(a) as u32), cost, offset)
+            },
+            Op::BrF64Eq { a, b, cost, offset } => {
+                br_if!(f2!(f64_eq, r!(a), r!(b)), cost, offset)
+            },
+            Op::BrF64Ne { a, b, cost, offset } => {
+                br_if!(!f2!(f64_eq, r!(a), r!(b)), cost, offset)
+            },
+            Op::BrF64Lt { a, b, cost, offset } => {
+                br_if!(f2!(f64_lt, r!(a), r!(b)), cost, offset)
+            },
+            Op::BrF64Gt { a, b, cost, offset } => {
+                br_if!(f2!(f64_lt, r!(b), r!(a)), cost, offset)
+            },
+            Op::BrF64Le { a, b, cost, offset } => {
+                br_if!(f2!(f64_le, r!(a), r!(b)), cost, offset)
+            },
+            Op::BrF64Ge { a, b, cost, offset } => {
+                br_if!(f2!(f64_le, r!(b), r!(a)), cost, offset)
+            },
+            Op::BrI32AddImmNe {
+                a,
+                imm,
+                b,
+                cost,
+                offset,
+            } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v
+                != r!(b) as u32),
+            Op::BrI32AddImmLtU {
+                a,
+                imm,
+                b,
+                cost,
+                offset,
+            } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v < r!(b) as u32),
+            Op::BrI32AddImmLtS {
+                a,
+                imm,
+                b,
+                cost,
+                offset,
+            } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| (v as i32)
+                < r!(b) as i32),
+            Op::BrI32AddImmNez {
+                a,
+                imm,
+                cost,
+                offset,
+            } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v != 0),
+            Op::BrI32AddNe {
+                a,
+                x,
+                b,
+                cost,
+                offset,
+            } => br_add!(a, r!(x) as u32, cost, offset, |v| v != r!(b) as u32),
+            Op::BrI32AddLtU {
+                a,
+                x,
+                b,
+                cost,
+                offset,
+            } => br_add!(a, r!(x) as u32, cost, offset, |v| v < r!(b) as u32),
+            Op::BrI32AddLtS {
+                a,
+                x,
+                b,
+                cost,
+                offset,
+            } => br_add!(a, r!(x) as u32, cost, offset, |v| (v as i32) < r!(b) as i32),
+            Op::BrTable { s, len } => {
+                let i = r!(s) as u32;
+                let k = if i < len { i } else { len };
+                let k = nospec_index(k as usize, len as usize);
+                // SAFETY: the `len + 1` entries follow (verified) and `k <= len`.
+                $ip = unsafe { $ip.add(1 + k) };
+                continue;
+            },
+
+            Op::Return0 => resume_mem!($cx.ret($ip.wrapping_add(1), $countdown)),
+            Op::Return1 { s } => {
+                w!(0u16, r!(s));
+                resume_mem!($cx.ret($ip.wrapping_add(1), $countdown));
+            },
+            Op::ReturnImm32 { v } => {
+                w!(0u16, u64::from(v));
+                resume_mem!($cx.ret($ip.wrapping_add(1), $countdown));
+            },
+            Op::ReturnN { first, n } => {
+                for i in 0..n {
+                    w!(i, r!(first + i));
+                }
+                resume_mem!($cx.ret($ip.wrapping_add(1), $countdown));
+            },
+            Op::Call { base, func } => {
+                resume!($cx.call($ip.wrapping_add(1), $fp, base, func, $countdown))
+            },
+            Op::CallImport { base, func } => {
+                let Some(&addr) = $cx.inst.funcs.get(func as usize) else {
+                    trap!(TrapKind::Internal);
+                };
+                resume_mem!($cx.call_addr($ip.wrapping_add(1), $fp, addr, base, $countdown));
+            },
+            Op::CallIndirect { base, index, ty } => {
+                let i = r!(index) as u32;
+                let next = $ip.wrapping_add(1);
+                resume_mem!($cx.call_indirect(next, $fp, 0, i, ty, base, $countdown));
+            },
+            Op::CallIndirectTable { base, index, ty } => {
+                // SAFETY: an `Aux` word follows (verified).
+                let aux = unsafe { *$ip.add(1) };
+                let Op::Aux { a: table, .. } = aux else {
+                    trap!(TrapKind::Internal);
+                };
+                let i = r!(index) as u32;
+                let next = $ip.wrapping_add(2);
+                resume_mem!($cx.call_indirect(next, $fp, table, i, ty, base, $countdown));
+            },
+
+            Op::Copy { d, s } => w!(d, r!(s)),
+            Op::I32AddImmCopy { d, d2, a, imm } => {
+                let v = w32((r!(a) as u32).wrapping_add(imm as u32));
+                w!(d, v);
+                w!(d2, v);
+            },
+            Op::Copy2 { d1, s1, d2, s2 } => {
+                w!(d1, r!(s1));
+                w!(d2, r!(s2));
+            },
+            Op::Const32 { d, v } => w!(d, u64::from(v)),
+            Op::Const64 { d, lo, hi } => w!(d, u64::from(lo) | u64::from(hi) << 32),
+            Op::Select { d, c, a, b } => {
+                w!(d, if r!(c) as u32 != 0 { r!(a) } else { r!(b) })
+            },
+            Op::Select64 { d, c, a, b } => w!(d, if r!(c) != 0 { r!(a) } else { r!(b) }),
+            Op::SelectAndImm { d, c, a, b, imm } => {
+                let bits = i64::from(imm) as u64;
+                w!(d, if r!(c) & bits != 0 { r!(a) } else { r!(b) })
+            },
+            Op::GlobalGet { d, global } => match $cx.global(global) {
+                Some(g) => w!(d, g.value),
+                None => trap!(TrapKind::Internal),
+            },
+            Op::GlobalSet { s, global } => {
+                let v = r!(s);
+                match $cx.global_mut(global) {
+                    Some(g) => g.value = v,
+                    None => trap!(TrapKind::Internal),
+                }
+            },
+            Op::TableGet { d, .. }
+            | Op::TableSize { d, .. }
+            | Op::TableGrow { d, .. }
+            | Op::RefFunc { d, .. } => {
+                let v = tri!($cx.table_op(*$op, $fp, $countdown));
+                $countdown = $cx.countdown;
+                w!(d, v);
+            },
+            Op::TableSet { .. }
+            | Op::TableFill { .. }
+            | Op::TableCopy { .. }
+            | Op::TableInit { .. }
+            | Op::ElemDrop { .. } => {
+                tri!($cx.table_op(*$op, $fp, $countdown));
+                $countdown = $cx.countdown;
+            },
+            Op::RefIsNull { d, s } => w!(d, b(r!(s) == 0)),
+
+            Op::I32Load { d, addr, offset } => {
+                w!(d, w32(u32::from_le_bytes(ld!(r!(addr), offset, 4))))
+            },
+            Op::I64Load { d, addr, offset } => {
+                w!(d, u64::from_le_bytes(ld!(r!(addr), offset, 8)))
+            },
+            Op::I32Load8S { d, addr, offset } => {
+                w!(d, i32s(i32::from(ld!(r!(addr), offset, 1)[0] as i8)))
+            },
+            Op::I32Load8U { d, addr, offset } => w!(d, u64::from(ld!(r!(addr), offset, 1)[0])),
+            Op::I32Load16S { d, addr, offset } => w!(
+                d,
+                i32s(i32::from(i16::from_le_bytes(ld!(r!(addr), offset, 2))))
+            ),
+            Op::I32Load16U { d, addr, offset } => {
+                w!(d, u64::from(u16::from_le_bytes(ld!(r!(addr), offset, 2))))
+            },
+            Op::I64Load8S { d, addr, offset } => {
+                w!(d, i64::from(ld!(r!(addr), offset, 1)[0] as i8) as u64)
+            },
+            Op::I64Load16S { d, addr, offset } => w!(
+                d,
+                i64::from(i16::from_le_bytes(ld!(r!(addr), offset, 2))) as u64
+            ),
+            Op::I64Load32S { d, addr, offset } => w!(
+                d,
+                i64::from(i32::from_le_bytes(ld!(r!(addr), offset, 4))) as u64
+            ),
+            Op::I64Load32U { d, addr, offset } => {
+                w!(d, u64::from(u32::from_le_bytes(ld!(r!(addr), offset, 4))))
+            },
+            Op::I32LoadW { d, addr, offset } => {
+                w!(d, w32(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
+            },
+            Op::I64LoadW { d, addr, offset } => {
+                w!(d, u64::from_le_bytes(ldw!(r!(addr), offset, 8)))
+            },
+            Op::I32LoadScaledW { d, a, k, imm } => {
+                let addr = (r!(a) as u32).wrapping_shl(k as u32);
+                w!(d, w32(u32::from_le_bytes(ldw!(addr, imm as u32, 4))))
+            },
+            Op::I32Load8SW { d, addr, offset } => {
+                w!(d, i32s(i32::from(ldw!(r!(addr), offset, 1)[0] as i8)))
+            },
+            Op::I32Load8UW { d, addr, offset } => {
+                w!(d, u64::from(ldw!(r!(addr), offset, 1)[0]))
+            },
+            Op::I32Load16SW { d, addr, offset } => w!(
+                d,
+                i32s(i32::from(i16::from_le_bytes(ldw!(r!(addr), offset, 2))))
+            ),
+            Op::I32Load16UW { d, addr, offset } => {
+                w!(d, u64::from(u16::from_le_bytes(ldw!(r!(addr), offset, 2))))
+            },
+            Op::I64Load8SW { d, addr, offset } => {
+                w!(d, i64::from(ldw!(r!(addr), offset, 1)[0] as i8) as u64)
+            },
+            Op::I64Load16SW { d, addr, offset } => w!(
+                d,
+                i64::from(i16::from_le_bytes(ldw!(r!(addr), offset, 2))) as u64
+            ),
+            Op::I64Load32SW { d, addr, offset } => w!(
+                d,
+                i64::from(i32::from_le_bytes(ldw!(r!(addr), offset, 4))) as u64
+            ),
+            Op::I64Load32UW { d, addr, offset } => {
+                w!(d, u64::from(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
+            },
+            Op::I32LoadX { d, a, b: c, offset } => {
+                w!(d, w32(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4))))
+            },
+            Op::I64LoadX { d, a, b: c, offset } => {
+                w!(d, u64::from_le_bytes(ldx!(r!(a), r!(c), offset, 8)))
+            },
+            Op::I32Load8SX { d, a, b: c, offset } => {
+                w!(d, i32s(i32::from(ldx!(r!(a), r!(c), offset, 1)[0] as i8)))
+            },
+            Op::I32Load8UX { d, a, b: c, offset } => {
+                w!(d, u64::from(ldx!(r!(a), r!(c), offset, 1)[0]))
+            },
+            Op::I32Load16SX { d, a, b: c, offset } => w!(
+                d,
+                i32s(i32::from(i16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2))))
+            ),
+            Op::I32Load16UX { d, a, b: c, offset } => {
+                w!(
+                    d,
+                    u64::from(u16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2)))
+                )
+            },
+            Op::I64Load8SX { d, a, b: c, offset } => {
+                w!(d, i64::from(ldx!(r!(a), r!(c), offset, 1)[0] as i8) as u64)
+            },
+            Op::I64Load16SX { d, a, b: c, offset } => w!(
+                d,
+                i64::from(i16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2))) as u64
+            ),
+            Op::I64Load32SX { d, a, b: c, offset } => w!(
+                d,
+                i64::from(i32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4))) as u64
+            ),
+            Op::I64Load32UX { d, a, b: c, offset } => {
+                w!(
+                    d,
+                    u64::from(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4)))
+                )
+            },
+            Op::I32LoadAdv { d, p, k, offset } => {
+                let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
+                w!(p, w32(a));
+                w!(d, w32(u32::from_le_bytes(ld!(a, offset, 4))))
+            },
+            Op::I64LoadAdv { d, p, k, offset } => {
+                let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
+                w!(p, w32(a));
+                w!(d, u64::from_le_bytes(ld!(a, offset, 8)))
+            },
+            Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
+            Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
+            Op::I32StoreAbs { v, addr } => st!(addr, 0u32, (r!(v) as u32).to_le_bytes()),
+            Op::I64StoreAbs { v, addr } => st!(addr, 0u32, r!(v).to_le_bytes()),
+            Op::I32Store { addr, v, offset } => {
+                st!(r!(addr), offset, (r!(v) as u32).to_le_bytes())
+            },
+            Op::I64Store { addr, v, offset } => st!(r!(addr), offset, r!(v).to_le_bytes()),
+            Op::I32Store8 { addr, v, offset } => st!(r!(addr), offset, [r!(v) as u8]),
+            Op::I32Store16 { addr, v, offset } => {
+                st!(r!(addr), offset, (r!(v) as u16).to_le_bytes())
+            },
+            Op::I32StoreImm { addr, v, offset } => {
+                st!(r!(addr), offset, i32::from(v).to_le_bytes())
+            },
+            Op::I64StoreImm { addr, v, offset } => {
+                st!(r!(addr), offset, i64::from(v).to_le_bytes())
+            },
+            Op::I32Store8Imm { addr, v, offset } => st!(r!(addr), offset, [v as u8]),
+            Op::I32Store16Imm { addr, v, offset } => st!(r!(addr), offset, v.to_le_bytes()),
+            Op::I32StoreW { addr, v, offset } => {
+                stw!(r!(addr), offset, (r!(v) as u32).to_le_bytes())
+            },
+            Op::I64StoreW { addr, v, offset } => stw!(r!(addr), offset, r!(v).to_le_bytes()),
+            Op::I32Store8W { addr, v, offset } => stw!(r!(addr), offset, [r!(v) as u8]),
+            Op::I32Store16W { addr, v, offset } => {
+                stw!(r!(addr), offset, (r!(v) as u16).to_le_bytes())
+            },
+            Op::I32StoreImmW { addr, v, offset } => {
+                stw!(r!(addr), offset, i32::from(v).to_le_bytes())
+            },
+            Op::I64StoreImmW { addr, v, offset } => {
+                stw!(r!(addr), offset, i64::from(v).to_le_bytes())
+            },
+            Op::I32Store8ImmW { addr, v, offset } => stw!(r!(addr), offset, [v as u8]),
+            Op::I32Store16ImmW { addr, v, offset } => {
+                stw!(r!(addr), offset, v.to_le_bytes())
+            },
+            Op::I32StoreX { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, (r!(v) as u32).to_le_bytes())
+            },
+            Op::I64StoreX { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, r!(v).to_le_bytes())
+            },
+            Op::I32Store8X { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, [r!(v) as u8])
+            },
+            Op::I32Store16X { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, (r!(v) as u16).to_le_bytes())
+            },
+            Op::I32StoreImmX { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, i32::from(v).to_le_bytes())
+            },
+            Op::I64StoreImmX { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, i64::from(v).to_le_bytes())
+            },
+            Op::I32Store8ImmX { a, b: c, v, offset } => stx!(r!(a), r!(c), offset, [v as u8]),
+            Op::I32Store16ImmX { a, b: c, v, offset } => {
+                stx!(r!(a), r!(c), offset, v.to_le_bytes())
+            },
+            Op::MemorySize { d } => w!(d, ($mem_len / PAGE_SIZE) as u64),
+            Op::MemoryGrow { d, .. } => {
+                let grown = $cx.memory_op(*$op, $fp, $countdown);
+                $countdown = $cx.countdown;
+                $mem = $cx.mem;
+                $mem_len = $cx.mem_len;
+                w!(d, tri!(grown));
+            },
+            Op::MemoryFill { .. }
+            | Op::MemoryCopy { .. }
+            | Op::MemoryInit { .. }
+            | Op::DataDrop { .. } => {
+                let done = $cx.memory_op(*$op, $fp, $countdown);
+                $countdown = $cx.countdown;
+                $mem = $cx.mem;
+                $mem_len = $cx.mem_len;
+                tri!(done);
+            },
+
+            Op::I32Eqz { d, s } => w!(d, b(r!(s) as u32 == 0)),
+            Op::I64Eqz { d, s } => w!(d, b(r!(s) == 0)),
+            Op::I32Eq { d, a, b: c } => w!(d, b(r!(a) as u32 == r!(c) as u32)),
+            Op::I32Ne { d, a, b: c } => w!(d, b(r!(a) as u32 != r!(c) as u32)),
+            Op::I32LtS { d, a, b: c } => w!(d, b((r!(a) as i32) < r!(c) as i32)),
+            Op::I32LtU { d, a, b: c } => w!(d, b((r!(a) as u32) < r!(c) as u32)),
+            Op::I32GtS { d, a, b: c } => w!(d, b(r!(a) as i32 > r!(c) as i32)),
+            Op::I32GtU { d, a, b: c } => w!(d, b(r!(a) as u32 > r!(c) as u32)),
+            Op::I32LeS { d, a, b: c } => w!(d, b(r!(a) as i32 <= r!(c) as i32)),
+            Op::I32LeU { d, a, b: c } => w!(d, b(r!(a) as u32 <= r!(c) as u32)),
+            Op::I32GeS { d, a, b: c } => w!(d, b(r!(a) as i32 >= r!(c) as i32)),
+            Op::I32GeU { d, a, b: c } => w!(d, b(r!(a) as u32 >= r!(c) as u32)),
+            Op::I64Eq { d, a, b: c } => w!(d, b(r!(a) == r!(c))),
+            Op::I64Ne { d, a, b: c } => w!(d, b(r!(a) != r!(c))),
+            Op::I64LtS { d, a, b: c } => w!(d, b((r!(a) as i64) < r!(c) as i64)),
+            Op::I64LtU { d, a, b: c } => w!(d, b(r!(a) < r!(c))),
+            Op::I64GtS { d, a, b: c } => w!(d, b(r!(a) as i64 > r!(c) as i64)),
+            Op::I64GtU { d, a, b: c } => w!(d, b(r!(a) > r!(c))),
+            Op::I64LeS { d, a, b: c } => w!(d, b(r!(a) as i64 <= r!(c) as i64)),
+            Op::I64LeU { d, a, b: c } => w!(d, b(r!(a) <= r!(c))),
+            Op::I64GeS { d, a, b: c } => w!(d, b(r!(a) as i64 >= r!(c) as i64)),
+            Op::I64GeU { d, a, b: c } => w!(d, b(r!(a) >= r!(c))),
+            Op::F32Eq { d, a, b: c } => w!(d, b(f2!(f32_eq, r!(a) as u32, r!(c) as u32))),
+            Op::F32Ne { d, a, b: c } => w!(d, b(!f2!(f32_eq, r!(a) as u32, r!(c) as u32))),
+            Op::F32Lt { d, a, b: c } => w!(d, b(f2!(f32_lt, r!(a) as u32, r!(c) as u32))),
+            Op::F32Gt { d, a, b: c } => w!(d, b(f2!(f32_lt, r!(c) as u32, r!(a) as u32))),
+            Op::F32Le { d, a, b: c } => w!(d, b(f2!(f32_le, r!(a) as u32, r!(c) as u32))),
+            Op::F32Ge { d, a, b: c } => w!(d, b(f2!(f32_le, r!(c) as u32, r!(a) as u32))),
+            Op::F64Eq { d, a, b: c } => w!(d, b(f2!(f64_eq, r!(a), r!(c)))),
+            Op::F64Ne { d, a, b: c } => w!(d, b(!f2!(f64_eq, r!(a), r!(c)))),
+            Op::F64Lt { d, a, b: c } => w!(d, b(f2!(f64_lt, r!(a), r!(c)))),
+            Op::F64Gt { d, a, b: c } => w!(d, b(f2!(f64_lt, r!(c), r!(a)))),
+            Op::F64Le { d, a, b: c } => w!(d, b(f2!(f64_le, r!(a), r!(c)))),
+            Op::F64Ge { d, a, b: c } => w!(d, b(f2!(f64_le, r!(c), r!(a)))),
+            Op::I32EqImm { d, a, imm } => w!(d, b(r!(a) as i32 == imm)),
+            Op::I32NeImm { d, a, imm } => w!(d, b(r!(a) as i32 != imm)),
+            Op::I32LtSImm { d, a, imm } => w!(d, b((r!(a) as i32) < imm)),
+            Op::I32LtUImm { d, a, imm } => w!(d, b((r!(a) as u32) < imm as u32)),
+            Op::I32GtSImm { d, a, imm } => w!(d, b(r!(a) as i32 > imm)),
+            Op::I32GtUImm { d, a, imm } => w!(d, b(r!(a) as u32 > imm as u32)),
+            Op::I32LeSImm { d, a, imm } => w!(d, b(r!(a) as i32 <= imm)),
+            Op::I32LeUImm { d, a, imm } => w!(d, b(r!(a) as u32 <= imm as u32)),
+            Op::I32GeSImm { d, a, imm } => w!(d, b(r!(a) as i32 >= imm)),
+            Op::I32GeUImm { d, a, imm } => w!(d, b(r!(a) as u32 >= imm as u32)),
+            Op::I64EqImm { d, a, imm } => w!(d, b(r!(a) as i64 == i64::from(imm))),
+            Op::I64NeImm { d, a, imm } => w!(d, b(r!(a) as i64 != i64::from(imm))),
+            Op::I64LtSImm { d, a, imm } => w!(d, b((r!(a) as i64) < i64::from(imm))),
+            Op::I64LtUImm { d, a, imm } => w!(d, b(r!(a) < i64::from(imm) as u64)),
+            Op::I64GtSImm { d, a, imm } => w!(d, b(r!(a) as i64 > i64::from(imm))),
+            Op::I64GtUImm { d, a, imm } => w!(d, b(r!(a) > i64::from(imm) as u64)),
+            Op::I64LeSImm { d, a, imm } => w!(d, b(r!(a) as i64 <= i64::from(imm))),
+            Op::I64LeUImm { d, a, imm } => w!(d, b(r!(a) <= i64::from(imm) as u64)),
+            Op::I64GeSImm { d, a, imm } => w!(d, b(r!(a) as i64 >= i64::from(imm))),
+            Op::I64GeUImm { d, a, imm } => w!(d, b(r!(a) >= i64::from(imm) as u64)),
+
+            Op::I32Clz { d, s } => w!(d, u64::from((r!(s) as u32).leading_zeros())),
+            Op::I32Ctz { d, s } => w!(d, u64::from((r!(s) as u32).trailing_zeros())),
+            Op::I32Popcnt { d, s } => w!(d, u64::from((r!(s) as u32).count_ones())),
+            Op::I32Add { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_add(r!(c) as u32))),
+            Op::I32Sub { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_sub(r!(c) as u32))),
+            Op::I32Mul { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_mul(r!(c) as u32))),
+            Op::I32DivS { d, a, b: c } => w!(d, tri!(num::i32_div_s(r!(a), r!(c)))),
+            Op::I32DivU { d, a, b: c } => w!(d, tri!(num::i32_div_u(r!(a), r!(c)))),
+            Op::I32RemS { d, a, b: c } => w!(d, tri!(num::i32_rem_s(r!(a), r!(c)))),
+            Op::I32RemU { d, a, b: c } => w!(d, tri!(num::i32_rem_u(r!(a), r!(c)))),
+            Op::I32And { d, a, b: c } => w!(d, r!(a) & r!(c)),
+            Op::I32Or { d, a, b: c } => w!(d, r!(a) | r!(c)),
+            Op::I32Xor { d, a, b: c } => w!(d, r!(a) ^ r!(c)),
+            Op::I32Shl { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_shl(r!(c) as u32))),
+            Op::I32ShrS { d, a, b: c } => {
+                w!(d, i32s((r!(a) as i32).wrapping_shr(r!(c) as u32)))
+            },
+            Op::I32ShrU { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_shr(r!(c) as u32))),
+            Op::I32Rotl { d, a, b: c } => {
+                w!(d, w32((r!(a) as u32).rotate_left(r!(c) as u32 % 32)))
+            },
+            Op::I32Rotr { d, a, b: c } => {
+                w!(d, w32((r!(a) as u32).rotate_right(r!(c) as u32 % 32)))
+            },
+            Op::I32AddImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_add(imm as u32))),
+            Op::I32SubImmLhs { d, a, imm } => {
+                w!(d, w32((imm as u32).wrapping_sub(r!(a) as u32)))
+            },
+            Op::I32MulImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_mul(imm as u32))),
+            Op::I32DivSImm { d, a, imm } => w!(d, tri!(num::i32_div_s(r!(a), i32s(imm)))),
+            Op::I32DivUImm { d, a, imm } => w!(d, tri!(num::i32_div_u(r!(a), i32s(imm)))),
+            Op::I32RemSImm { d, a, imm } => w!(d, tri!(num::i32_rem_s(r!(a), i32s(imm)))),
+            Op::I32RemUImm { d, a, imm } => w!(d, tri!(num::i32_rem_u(r!(a), i32s(imm)))),
+            Op::I32AndImm { d, a, imm } => w!(d, r!(a) & i32s(imm)),
+            Op::I32OrImm { d, a, imm } => w!(d, r!(a) | i32s(imm)),
+            Op::I32XorImm { d, a, imm } => w!(d, r!(a) ^ i32s(imm)),
+            Op::I32ShlImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_shl(imm as u32))),
+            Op::I32ShrSImm { d, a, imm } => {
+                w!(d, i32s((r!(a) as i32).wrapping_shr(imm as u32)))
+            },
+            Op::I32ShrUImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_shr(imm as u32))),
+            Op::I32RotlImm { d, a, imm } => {
+                w!(d, w32((r!(a) as u32).rotate_left(imm as u32 % 32)))
+            },
+            Op::I32RotrImm { d, a, imm } => {
+                w!(d, w32((r!(a) as u32).rotate_right(imm as u32 % 32)))
+            },
+            Op::I32ShlImmXor { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                w!(d, w32(t ^ (r!(c) as u32)))
+            },
+            Op::I32ShlImmAdd { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                w!(d, w32(t.wrapping_add(r!(c) as u32)))
+            },
+            Op::I32ShlImmOr { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_shl(imm as u32);
+                w!(d, w32(t | (r!(c) as u32)))
+            },
+            Op::I32ShrUImmXor { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                w!(d, w32(t ^ (r!(c) as u32)))
+            },
+            Op::I32ShrUImmAdd { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                w!(d, w32(t.wrapping_add(r!(c) as u32)))
+            },
+            Op::I32ShrUImmOr { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_shr(imm as u32);
+                w!(d, w32(t | (r!(c) as u32)))
+            },
+            Op::I32AndImmXor { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) & (imm as u32);
+                w!(d, w32(t ^ (r!(c) as u32)))
+            },
+            Op::I32AndImmAdd { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) & (imm as u32);
+                w!(d, w32(t.wrapping_add(r!(c) as u32)))
+            },
+            Op::I32AndImmOr { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) & (imm as u32);
+                w!(d, w32(t | (r!(c) as u32)))
+            },
+            Op::I32XorAndImm { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) ^ (r!(c) as u32);
+                w!(d, w32(t & (imm as u32)))
+            },
+            Op::I32XorMulImm { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) ^ (r!(c) as u32);
+                w!(d, w32(t.wrapping_mul(imm as u32)))
+            },
+            Op::I32XorShrUImm { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) ^ (r!(c) as u32);
+                w!(d, w32(t.wrapping_shr(imm as u32)))
+            },
+            Op::I32XorShlImm { d, a, b: c, imm } => {
+                let t = (r!(a) as u32) ^ (r!(c) as u32);
+                w!(d, w32(t.wrapping_shl(imm as u32)))
+            },
+            Op::I32AddAndImm { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
+                w!(d, w32(t & (imm as u32)))
+            },
+            Op::I32AddShlImm { d, a, b: c, imm } => {
+                let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
+                w!(d, w32(t.wrapping_shl(imm as u32)))
+            },
+            Op::I32AndImmShlImm { d, a, imm, k } => {
+                let t = (r!(a) as u32) & (imm as u32);
+                w!(d, w32(t.wrapping_shl(i32::from(k) as u32)))
+            },
+            Op::I32ShrUImmAndImm { d, a, imm, k } => {
+                let t = (r!(a) as u32).wrapping_shr(i32::from(k) as u32);
+                w!(d, w32(t & (imm as u32)))
+            },
+            Op::I32AddImmAndImm { d, a, imm, k } => {
+                let t = (r!(a) as u32).wrapping_add(i32::from(k) as u32);
+                w!(d, w32(t & (imm as u32)))
+            },
+            Op::I32MulImmShrUImm { d, a, imm, k } => {
+                let t = (r!(a) as u32).wrapping_mul(imm as u32);
+                w!(d, w32(t.wrapping_shr(i32::from(k) as u32)))
+            },
+            Op::I32MulImmAddImm { d, a, imm, k } => {
+                let t = (r!(a) as u32).wrapping_mul(imm as u32);
+                w!(d, w32(t.wrapping_add(i32::from(k) as u32)))
+            },
+            Op::I32ShlImmAddImm { d, a, imm, k } => {
+                let t = (r!(a) as u32).wrapping_shl(k as u32);
+                w!(d, w32(t.wrapping_add(imm as u32)))
+            },
+            Op::I64MulImmAddImm { d, a, imm, k } => {
+                let t = r!(a).wrapping_mul(i64::from(imm) as u64);
+                w!(d, t.wrapping_add(i64::from(k) as u64))
+            },
+            Op::I32MulAdd { d, a, b: x, c } => {
+                let t = (r!(a) as u32).wrapping_mul(r!(x) as u32);
+                w!(d, w32(t.wrapping_add(r!(c) as u32)))
+            },
+            Op::I32XorXor { d, a, b: x, c } => {
+                let t = (r!(a) as u32) ^ (r!(x) as u32);
+                w!(d, w32(t ^ (r!(c) as u32)))
+            },
+            Op::I32AddAdd { d, a, b: x, c } => {
+                let t = (r!(a) as u32).wrapping_add(r!(x) as u32);
+                w!(d, w32(t.wrapping_add(r!(c) as u32)))
+            },
+            Op::I64Clz { d, s } => w!(d, u64::from(r!(s).leading_zeros())),
+            Op::I64Ctz { d, s } => w!(d, u64::from(r!(s).trailing_zeros())),
+            Op::I64Popcnt { d, s } => w!(d, u64::from(r!(s).count_ones())),
+            Op::I64Add { d, a, b: c } => w!(d, r!(a).wrapping_add(r!(c))),
+            Op::I64Sub { d, a, b: c } => w!(d, r!(a).wrapping_sub(r!(c))),
+            Op::I64Mul { d, a, b: c } => w!(d, r!(a).wrapping_mul(r!(c))),
+            Op::I64DivS { d, a, b: c } => w!(d, tri!(num::i64_div_s(r!(a), r!(c)))),
+            Op::I64DivU { d, a, b: c } => w!(d, tri!(num::i64_div_u(r!(a), r!(c)))),
+            Op::I64RemS { d, a, b: c } => w!(d, tri!(num::i64_rem_s(r!(a), r!(c)))),
+            Op::I64RemU { d, a, b: c } => w!(d, tri!(num::i64_rem_u(r!(a), r!(c)))),
+            Op::I64And { d, a, b: c } => w!(d, r!(a) & r!(c)),
+            Op::I64Or { d, a, b: c } => w!(d, r!(a) | r!(c)),
+            Op::I64Xor { d, a, b: c } => w!(d, r!(a) ^ r!(c)),
+            Op::I64Shl { d, a, b: c } => w!(d, r!(a).wrapping_shl(r!(c) as u32)),
+            Op::I64ShrS { d, a, b: c } => {
+                w!(d, (r!(a) as i64).wrapping_shr(r!(c) as u32) as u64)
+            },
+            Op::I64ShrU { d, a, b: c } => w!(d, r!(a).wrapping_shr(r!(c) as u32)),
+            Op::I64Rotl { d, a, b: c } => w!(d, r!(a).rotate_left((r!(c) % 64) as u32)),
+            Op::I64Rotr { d, a, b: c } => w!(d, r!(a).rotate_right((r!(c) % 64) as u32)),
+            Op::I64AddImm { d, a, imm } => w!(d, r!(a).wrapping_add(i64::from(imm) as u64)),
+            Op::I64SubImmLhs { d, a, imm } => {
+                w!(d, (i64::from(imm) as u64).wrapping_sub(r!(a)))
+            },
+            Op::I64MulImm { d, a, imm } => w!(d, r!(a).wrapping_mul(i64::from(imm) as u64)),
+            Op::I64DivSImm { d, a, imm } => {
+                w!(d, tri!(num::i64_div_s(r!(a), i64::from(imm) as u64)))
+            },
+            Op::I64DivUImm { d, a, imm } => {
+                w!(d, tri!(num::i64_div_u(r!(a), i64::from(imm) as u64)))
+            },
+            Op::I64RemSImm { d, a, imm } => {
+                w!(d, tri!(num::i64_rem_s(r!(a), i64::from(imm) as u64)))
+            },
+            Op::I64RemUImm { d, a, imm } => {
+                w!(d, tri!(num::i64_rem_u(r!(a), i64::from(imm) as u64)))
+            },
+            Op::I64AndImm { d, a, imm } => w!(d, r!(a) & i64::from(imm) as u64),
+            Op::I64OrImm { d, a, imm } => w!(d, r!(a) | i64::from(imm) as u64),
+            Op::I64XorImm { d, a, imm } => w!(d, r!(a) ^ i64::from(imm) as u64),
+            Op::I64ShlImm { d, a, imm } => w!(d, r!(a).wrapping_shl(imm as u32)),
+            Op::I64ShrSImm { d, a, imm } => {
+                w!(d, (r!(a) as i64).wrapping_shr(imm as u32) as u64)
+            },
+            Op::I64ShrUImm { d, a, imm } => w!(d, r!(a).wrapping_shr(imm as u32)),
+            Op::I64RotlImm { d, a, imm } => w!(d, r!(a).rotate_left(imm as u32 % 64)),
+            Op::I64RotrImm { d, a, imm } => w!(d, r!(a).rotate_right(imm as u32 % 64)),
+
+            Op::F32Abs { d, s } => w!(d, r!(s) & 0x7fff_ffff),
+            Op::F32Neg { d, s } => w!(d, (r!(s) ^ 0x8000_0000) & 0xffff_ffff),
+            Op::F32Ceil { d, s } => w!(d, w32(float::f32_ceil(r!(s) as u32))),
+            Op::F32Floor { d, s } => w!(d, w32(float::f32_floor(r!(s) as u32))),
+            Op::F32Trunc { d, s } => w!(d, w32(float::f32_trunc(r!(s) as u32))),
+            Op::F32Nearest { d, s } => w!(d, w32(float::f32_nearest(r!(s) as u32))),
+            Op::F32Sqrt { d, s } => w!(d, w32(f1!(f32_sqrt, r!(s) as u32))),
+            Op::F32Add { d, a, b: c } => w!(d, w32(f2!(f32_add, r!(a) as u32, r!(c) as u32))),
+            Op::F32Sub { d, a, b: c } => w!(d, w32(f2!(f32_sub, r!(a) as u32, r!(c) as u32))),
+            Op::F32Mul { d, a, b: c } => w!(d, w32(f2!(f32_mul, r!(a) as u32, r!(c) as u32))),
+            Op::F32Div { d, a, b: c } => w!(d, w32(f2!(f32_div, r!(a) as u32, r!(c) as u32))),
+            Op::F32Min { d, a, b: c } => w!(d, num::f32_min(r!(a), r!(c))),
+            Op::F32Max { d, a, b: c } => w!(d, num::f32_max(r!(a), r!(c))),
+            Op::F32Copysign { d, a, b: c } => {
+                w!(d, (r!(a) & 0x7fff_ffff) | (r!(c) & 0x8000_0000))
+            },
+            Op::F64Abs { d, s } => w!(d, r!(s) & 0x7fff_ffff_ffff_ffff),
+            Op::F64Neg { d, s } => w!(d, r!(s) ^ 0x8000_0000_0000_0000),
+            Op::F64Ceil { d, s } => w!(d, float::f64_ceil(r!(s))),
+            Op::F64Floor { d, s } => w!(d, float::f64_floor(r!(s))),
+            Op::F64Trunc { d, s } => w!(d, float::f64_trunc(r!(s))),
+            Op::F64Nearest { d, s } => w!(d, float::f64_nearest(r!(s))),
+            Op::F64Sqrt { d, s } => w!(d, f1!(f64_sqrt, r!(s))),
+            Op::F64Add { d, a, b: c } => w!(d, f2!(f64_add, r!(a), r!(c))),
+            Op::F64Sub { d, a, b: c } => w!(d, f2!(f64_sub, r!(a), r!(c))),
+            Op::F64Mul { d, a, b: c } => w!(d, f2!(f64_mul, r!(a), r!(c))),
+            Op::F64Div { d, a, b: c } => w!(d, f2!(f64_div, r!(a), r!(c))),
+            Op::F64AddAdd { d, a, b, c } => {
+                w!(d, f2!(f64_add, f2!(f64_add, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64AddAddR { d, a, b, c } => {
+                w!(d, f2!(f64_add, r!(c), f2!(f64_add, r!(a), r!(b))))
+            },
+            Op::F64AddSub { d, a, b, c } => {
+                w!(d, f2!(f64_sub, f2!(f64_add, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64AddSubR { d, a, b, c } => {
+                w!(d, f2!(f64_sub, r!(c), f2!(f64_add, r!(a), r!(b))))
+            },
+            Op::F64AddMul { d, a, b, c } => {
+                w!(d, f2!(f64_mul, f2!(f64_add, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64AddMulR { d, a, b, c } => {
+                w!(d, f2!(f64_mul, r!(c), f2!(f64_add, r!(a), r!(b))))
+            },
+            Op::F64SubAdd { d, a, b, c } => {
+                w!(d, f2!(f64_add, f2!(f64_sub, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64SubAddR { d, a, b, c } => {
+                w!(d, f2!(f64_add, r!(c), f2!(f64_sub, r!(a), r!(b))))
+            },
+            Op::F64SubSub { d, a, b, c } => {
+                w!(d, f2!(f64_sub, f2!(f64_sub, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64SubSubR { d, a, b, c } => {
+                w!(d, f2!(f64_sub, r!(c), f2!(f64_sub, r!(a), r!(b))))
+            },
+            Op::F64SubMul { d, a, b, c } => {
+                w!(d, f2!(f64_mul, f2!(f64_sub, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64SubMulR { d, a, b, c } => {
+                w!(d, f2!(f64_mul, r!(c), f2!(f64_sub, r!(a), r!(b))))
+            },
+            Op::F64MulAdd { d, a, b, c } => {
+                w!(d, f2!(f64_add, f2!(f64_mul, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64MulAddR { d, a, b, c } => {
+                w!(d, f2!(f64_add, r!(c), f2!(f64_mul, r!(a), r!(b))))
+            },
+            Op::F64MulSub { d, a, b, c } => {
+                w!(d, f2!(f64_sub, f2!(f64_mul, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64MulSubR { d, a, b, c } => {
+                w!(d, f2!(f64_sub, r!(c), f2!(f64_mul, r!(a), r!(b))))
+            },
+            Op::F64MulMul { d, a, b, c } => {
+                w!(d, f2!(f64_mul, f2!(f64_mul, r!(a), r!(b)), r!(c)))
+            },
+            Op::F64MulMulR { d, a, b, c } => {
+                w!(d, f2!(f64_mul, r!(c), f2!(f64_mul, r!(a), r!(b))))
+            },
+            Op::F64Min { d, a, b: c } => w!(d, float::f64_min(r!(a), r!(c))),
+            Op::F64Max { d, a, b: c } => w!(d, float::f64_max(r!(a), r!(c))),
+            Op::F64Copysign { d, a, b: c } => {
+                w!(
+                    d,
+                    (r!(a) & 0x7fff_ffff_ffff_ffff) | (r!(c) & 0x8000_0000_0000_0000)
+                )
+            },
+
+            Op::I32WrapI64 { d, s } => w!(d, r!(s) & 0xffff_ffff),
+            Op::I32TruncF32S { d, s } => w!(
+                d,
+                i32s(tri!(
+                    float::i32_trunc_f32_s(r!(s) as u32).map_err(num::trunc_trap)
+                ))
+            ),
+            Op::I32TruncF32U { d, s } => w!(
+                d,
+                w32(tri!(
+                    float::i32_trunc_f32_u(r!(s) as u32).map_err(num::trunc_trap)
+                ))
+            ),
+            Op::I32TruncF64S { d, s } => w!(
+                d,
+                i32s(tri!(float::i32_trunc_f64_s(r!(s)).map_err(num::trunc_trap)))
+            ),
+            Op::I32TruncF64U { d, s } => w!(
+                d,
+                w32(tri!(float::i32_trunc_f64_u(r!(s)).map_err(num::trunc_trap)))
+            ),
+            Op::I64ExtendI32S { d, s } => w!(d, i64::from(r!(s) as u32 as i32) as u64),
+            Op::I64ExtendI32U { d, s } => w!(d, r!(s) & 0xffff_ffff),
+            Op::I64TruncF32S { d, s } => w!(
+                d,
+                tri!(float::i64_trunc_f32_s(r!(s) as u32).map_err(num::trunc_trap)) as u64
+            ),
+            Op::I64TruncF32U { d, s } => w!(
+                d,
+                tri!(float::i64_trunc_f32_u(r!(s) as u32).map_err(num::trunc_trap))
+            ),
+            Op::I64TruncF64S { d, s } => w!(
+                d,
+                tri!(float::i64_trunc_f64_s(r!(s)).map_err(num::trunc_trap)) as u64
+            ),
+            Op::I64TruncF64U { d, s } => w!(
+                d,
+                tri!(float::i64_trunc_f64_u(r!(s)).map_err(num::trunc_trap))
+            ),
+            Op::F32ConvertI32S { d, s } => {
+                w!(d, w32(f1!(f32_from_i64, i64::from(r!(s) as u32 as i32))))
+            },
+            Op::F32ConvertI32U { d, s } => {
+                w!(d, w32(f1!(f32_from_i64, i64::from(r!(s) as u32))))
+            },
+            Op::F32ConvertI64S { d, s } => w!(d, w32(f1!(f32_from_i64, r!(s) as i64))),
+            Op::F32ConvertI64U { d, s } => w!(d, num::f32_from_u64(r!(s))),
+            Op::F32DemoteF64 { d, s } => w!(d, w32(float::f32_demote_f64(r!(s)))),
+            Op::F64ConvertI32S { d, s } => {
+                w!(d, f1!(f64_from_i64, i64::from(r!(s) as u32 as i32)))
+            },
+            Op::F64ConvertI32U { d, s } => w!(d, f1!(f64_from_i64, i64::from(r!(s) as u32))),
+            Op::F64ConvertI64S { d, s } => w!(d, f1!(f64_from_i64, r!(s) as i64)),
+            Op::F64ConvertI64U { d, s } => w!(d, num::f64_from_u64(r!(s))),
+            Op::F64PromoteF32 { d, s } => w!(d, float::f64_promote_f32(r!(s) as u32)),
+            Op::I32Extend8S { d, s } => w!(d, i32s(i32::from(r!(s) as u8 as i8))),
+            Op::I32Extend16S { d, s } => w!(d, i32s(i32::from(r!(s) as u16 as i16))),
+            Op::I64Extend8S { d, s } => w!(d, i64::from(r!(s) as u8 as i8) as u64),
+            Op::I64Extend16S { d, s } => w!(d, i64::from(r!(s) as u16 as i16) as u64),
+            Op::I64Extend32S { d, s } => w!(d, i64::from(r!(s) as u32 as i32) as u64),
+            Op::I32TruncSatF32S { d, s } => {
+                w!(d, i32s(float::i32_trunc_sat_f32_s(r!(s) as u32)))
+            },
+            Op::I32TruncSatF32U { d, s } => {
+                w!(d, w32(float::i32_trunc_sat_f32_u(r!(s) as u32)))
+            },
+            Op::I32TruncSatF64S { d, s } => w!(d, i32s(float::i32_trunc_sat_f64_s(r!(s)))),
+            Op::I32TruncSatF64U { d, s } => w!(d, w32(float::i32_trunc_sat_f64_u(r!(s)))),
+            Op::I64TruncSatF32S { d, s } => {
+                w!(d, float::i64_trunc_sat_f32_s(r!(s) as u32) as u64)
+            },
+            Op::I64TruncSatF32U { d, s } => w!(d, float::i64_trunc_sat_f32_u(r!(s) as u32)),
+            Op::I64TruncSatF64S { d, s } => w!(d, float::i64_trunc_sat_f64_s(r!(s)) as u64),
+            Op::I64TruncSatF64U { d, s } => w!(d, float::i64_trunc_sat_f64_u(r!(s))),
+        )
+    };
+}
+
+/// Runs the arms of [`instruction_arms`] on instruction `$op`: `match` is a `match` on it;
+/// `handler K` keeps only the arm of discriminant `K`, a constant, for the handler of `K` in
+/// [`execute_threaded`], which knows `$op`'s discriminant is `K`. Each arm is then under an
+/// `if const`, whose other branch the compiler does not even generate code for: a handler
+/// costs the compiler its own arm only, not the whole `match`.
+macro_rules! dispatch_arms {
+    (match; $op:ident; $($arms:tt)*) => {
+        match *$op {
+            $($arms)*
+        }
+    };
+    (handler $k:ident; $op:ident;
+        $($(Op::$v:ident $({ $($f:tt)* })?)|+ => $body:expr,)*) => {
+        $(if const { $($k == Kind::$v as u16)||+ } {
+            if let $(Op::$v $({ $($f)* })?)|+ = *$op {
+                $body;
+            }
+        })*
+    };
+}
+
 /// The hot loop: runs from the running function's first instruction until the outermost
 /// function returns or a trap; leaves the final countdown in `cx.countdown`.
 #[inline(always)]
@@ -909,74 +2106,8 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
     let mut mem: *mut u8 = cx.mem;
     let mut mem_len: usize = cx.mem_len;
 
-    // Slot access: see invariant 2 of the module documentation.
-    macro_rules! r {
-        ($s:expr) => {{
-            let s = usize::from($s);
-            // SAFETY: `s` is below the running function's `num_slots` (verified), and the frame
-            // at `fp` has that many slots (invariant 2).
-            unsafe { *fp.add(s) }
-        }};
-    }
-    macro_rules! w {
-        ($s:expr, $v:expr) => {{
-            let v: u64 = $v;
-            let s = usize::from($s);
-            // SAFETY: as for `r!`.
-            unsafe { *fp.add(s) = v }
-        }};
-    }
-
-    // Float arithmetic on `cx.float` (see [`FloatUnit`]). The operands are evaluated first:
-    // a nested operation borrows the unit too.
-    macro_rules! f1 {
-        ($op:ident, $a:expr) => {{
-            let a = $a;
-            cx.float.$op(a)
-        }};
-    }
-    macro_rules! f2 {
-        ($op:ident, $a:expr, $b:expr) => {{
-            let (a, b) = ($a, $b);
-            cx.float.$op(a, b)
-        }};
-    }
-
     let result: Result<(), Trap> = 'run: {
-        macro_rules! trap {
-            ($kind:expr) => {{
-                let kind = $kind;
-                break 'run Err(cx.trap_at(ip, kind));
-            }};
-        }
-        macro_rules! tri {
-            ($e:expr) => {
-                match $e {
-                    Ok(v) => v,
-                    Err(kind) => trap!(kind),
-                }
-            };
-        }
-        macro_rules! charge {
-            ($cost:expr) => {{
-                // Cannot wrap: the countdown is at most the interrupt interval and at least
-                // minus one region's cost (a negative one is refuelled at once). Wrapping,
-                // not checked, so that kernels built with CONFIG_RUST_OVERFLOW_CHECKS get
-                // no extra branch per region.
-                countdown = countdown.wrapping_sub(i64::from($cost));
-                if countdown < 0 {
-                    countdown = tri!(cx.refuel(countdown));
-                }
-            }};
-        }
-        macro_rules! jump {
-            ($offset:expr) => {{
-                // SAFETY: the verified branch target is inside the function (invariant 1);
-                // `ip` is the branch.
-                ip = unsafe { ip.offset($offset as isize) };
-                continue;
-            }};
-        }
+        hot_loop_helpers!($ 'run; cx, ip, fp, mem, mem_len, countdown);
         macro_rules! br_if {
             ($cond:expr, $cost:expr, $offset:expr) => {{
                 if $cond {
@@ -985,104 +2116,6 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                 }
             }};
         }
-        // A counted loop's back edge: `a = a + step` (an i32, wrapping), then branch if
-        // `test` holds for the new value (which it reads after `a` is written, as the two
-        // instructions it fuses would).
-        macro_rules! br_add {
-            ($a:expr, $step:expr, $cost:expr, $offset:expr, |$v:ident| $test:expr) => {{
-                let $v = (r!($a) as u32).wrapping_add($step);
-                w!($a, w32($v));
-                br_if!($test, $cost, $offset)
-            }};
-        }
-        // After an out-of-line call: picks up the callee's state, or stops.
-        macro_rules! resume {
-            ($next:expr) => {{
-                let next: *const Op = $next;
-                if next.is_null() {
-                    break 'run match cx.trap.take() {
-                        Some(trap) => Err(trap),
-                        None => Ok(()),
-                    };
-                }
-                ip = next;
-                fp = cx.fp;
-                countdown = cx.countdown;
-                continue;
-            }};
-        }
-        // The same after anything that may have changed memory 0 too (a host call, a switch
-        // to another instance).
-        macro_rules! resume_mem {
-            ($next:expr) => {{
-                let next: *const Op = $next;
-                mem = cx.mem;
-                mem_len = cx.mem_len;
-                resume!(next)
-            }};
-        }
-        // Memory access: see invariant 3.
-        macro_rules! ea {
-            ($addr:expr, $offset:expr, $n:expr) => {{
-                let ea = u64::from($addr as u32) + u64::from($offset);
-                // No overflow: `ea < 2^33` and `$n <= 16`. Wrapping, so that overflow-checked
-                // kernel builds add no branch per access. A mispredicted check gets index 0.
-                let end = ea.wrapping_add($n as u64);
-                if end > mem_len as u64 {
-                    trap!(TrapKind::MemoryOutOfBounds);
-                }
-                nospec_access(ea as usize, end, mem_len)
-            }};
-        }
-        // The wrapping form: `addr + offset` modulo 2^32 (see `Op`).
-        macro_rules! eaw {
-            ($addr:expr, $offset:expr, $n:expr) => {{
-                ea!(($addr as u32).wrapping_add($offset), 0u32, $n)
-            }};
-        }
-        macro_rules! ldw {
-            ($addr:expr, $offset:expr, $n:literal) => {{
-                let ea = eaw!($addr, $offset, $n);
-                // SAFETY: as for `ld!`.
-                unsafe { ptr::read_unaligned(mem.add(ea).cast::<[u8; $n]>()) }
-            }};
-        }
-        macro_rules! stw {
-            ($addr:expr, $offset:expr, $bytes:expr) => {{
-                let bytes = $bytes;
-                let ea = eaw!($addr, $offset, bytes.len());
-                // SAFETY: as for `ld!`.
-                unsafe { ptr::write_unaligned(mem.add(ea).cast(), bytes) }
-            }};
-        }
-        // The indexed form: `a + b` modulo 2^32, then `+ offset` (see `Op`).
-        macro_rules! ldx {
-            ($a:expr, $b:expr, $offset:expr, $n:literal) => {{
-                ld!(($a as u32).wrapping_add($b as u32), $offset, $n)
-            }};
-        }
-        macro_rules! stx {
-            ($a:expr, $b:expr, $offset:expr, $bytes:expr) => {{
-                st!(($a as u32).wrapping_add($b as u32), $offset, $bytes)
-            }};
-        }
-        macro_rules! ld {
-            ($addr:expr, $offset:expr, $n:literal) => {{
-                let ea = ea!($addr, $offset, $n);
-                // SAFETY: `ea + N <= mem_len`, checked just above, and `mem` points to
-                // `mem_len` bytes of memory 0 (invariant 3).
-                unsafe { ptr::read_unaligned(mem.add(ea).cast::<[u8; $n]>()) }
-            }};
-        }
-        macro_rules! st {
-            ($addr:expr, $offset:expr, $bytes:expr) => {{
-                let bytes = $bytes;
-                let ea = ea!($addr, $offset, bytes.len());
-                // SAFETY: as for `ld!`.
-                unsafe { ptr::write_unaligned(mem.add(ea).cast(), bytes) }
-            }};
-        }
-
         charge!(entry_cost);
         loop {
             // SAFETY: invariant 1. A reference, not a copy: the arms load only the fields they
@@ -1109,981 +2142,7 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
                     }
                 }};
             }
-            dispatch!(match *op {
-                Op::Unreachable => trap!(TrapKind::Unreachable),
-                Op::Aux { .. } => trap!(TrapKind::Internal),
-                Op::Fuel { cost } => charge!(cost),
-                Op::Br { cost, offset } => {
-                    charge!(cost);
-                    jump!(offset);
-                }
-                Op::BrNez { c, cost, offset } => br_if!(r!(c) as u32 != 0, cost, offset),
-                Op::BrEqz { c, cost, offset } => br_if!(r!(c) as u32 == 0, cost, offset),
-                Op::BrNez64 { c, cost, offset } => br_if!(r!(c) != 0, cost, offset),
-                Op::BrEqz64 { c, cost, offset } => br_if!(r!(c) == 0, cost, offset),
-                Op::BrI32Eq { a, b, cost, offset } => {
-                    br_if!(r!(a) as u32 == r!(b) as u32, cost, offset)
-                }
-                Op::BrI32Ne { a, b, cost, offset } => {
-                    br_if!(r!(a) as u32 != r!(b) as u32, cost, offset)
-                }
-                Op::BrI32LtS { a, b, cost, offset } => {
-                    br_if!((r!(a) as i32) < r!(b) as i32, cost, offset)
-                }
-                Op::BrI32LtU { a, b, cost, offset } => {
-                    br_if!((r!(a) as u32) < r!(b) as u32, cost, offset)
-                }
-                Op::BrI32GtS { a, b, cost, offset } => {
-                    br_if!(r!(a) as i32 > r!(b) as i32, cost, offset)
-                }
-                Op::BrI32GtU { a, b, cost, offset } => {
-                    br_if!(r!(a) as u32 > r!(b) as u32, cost, offset)
-                }
-                Op::BrI32LeS { a, b, cost, offset } => {
-                    br_if!(r!(a) as i32 <= r!(b) as i32, cost, offset)
-                }
-                Op::BrI32LeU { a, b, cost, offset } => {
-                    br_if!(r!(a) as u32 <= r!(b) as u32, cost, offset)
-                }
-                Op::BrI32GeS { a, b, cost, offset } => {
-                    br_if!(r!(a) as i32 >= r!(b) as i32, cost, offset)
-                }
-                Op::BrI32GeU { a, b, cost, offset } => {
-                    br_if!(r!(a) as u32 >= r!(b) as u32, cost, offset)
-                }
-                Op::BrI32EqImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i32 == i32::from(imm), cost, offset),
-                Op::BrI32NeImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i32 != i32::from(imm), cost, offset),
-                Op::BrI32LtSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!((r!(a) as i32) < i32::from(imm), cost, offset),
-                Op::BrI32LtUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!((r!(a) as u32) < i32::from(imm) as u32, cost, offset),
-                Op::BrI32GtSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i32 > i32::from(imm), cost, offset),
-                Op::BrI32GtUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as u32 > i32::from(imm) as u32, cost, offset),
-                Op::BrI32LeSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i32 <= i32::from(imm), cost, offset),
-                Op::BrI32LeUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as u32 <= i32::from(imm) as u32, cost, offset),
-                Op::BrI32GeSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i32 >= i32::from(imm), cost, offset),
-                Op::BrI32GeUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as u32 >= i32::from(imm) as u32, cost, offset),
-                Op::BrI64Eq { a, b, cost, offset } => br_if!(r!(a) == r!(b), cost, offset),
-                Op::BrI64Ne { a, b, cost, offset } => br_if!(r!(a) != r!(b), cost, offset),
-                Op::BrI64LtS { a, b, cost, offset } => {
-                    br_if!((r!(a) as i64) < r!(b) as i64, cost, offset)
-                }
-                Op::BrI64LtU { a, b, cost, offset } => br_if!(r!(a) < r!(b), cost, offset),
-                Op::BrI64GtS { a, b, cost, offset } => {
-                    br_if!(r!(a) as i64 > r!(b) as i64, cost, offset)
-                }
-                Op::BrI64GtU { a, b, cost, offset } => br_if!(r!(a) > r!(b), cost, offset),
-                Op::BrI64LeS { a, b, cost, offset } => {
-                    br_if!(r!(a) as i64 <= r!(b) as i64, cost, offset)
-                }
-                Op::BrI64LeU { a, b, cost, offset } => br_if!(r!(a) <= r!(b), cost, offset),
-                Op::BrI64GeS { a, b, cost, offset } => {
-                    br_if!(r!(a) as i64 >= r!(b) as i64, cost, offset)
-                }
-                Op::BrI64GeU { a, b, cost, offset } => br_if!(r!(a) >= r!(b), cost, offset),
-                Op::BrI64EqImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i64 == i64::from(imm), cost, offset),
-                Op::BrI64NeImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i64 != i64::from(imm), cost, offset),
-                Op::BrI64LtSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!((r!(a) as i64) < i64::from(imm), cost, offset),
-                Op::BrI64LtUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) < i64::from(imm) as u64, cost, offset),
-                Op::BrI64GtSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i64 > i64::from(imm), cost, offset),
-                Op::BrI64GtUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) > i64::from(imm) as u64, cost, offset),
-                Op::BrI64LeSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i64 <= i64::from(imm), cost, offset),
-                Op::BrI64LeUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) <= i64::from(imm) as u64, cost, offset),
-                Op::BrI64GeSImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) as i64 >= i64::from(imm), cost, offset),
-                Op::BrI64GeUImm {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_if!(r!(a) >= i64::from(imm) as u64, cost, offset),
-                Op::BrF32Eq { a, b, cost, offset } => {
-                    br_if!(f2!(f32_eq, r!(a) as u32, r!(b) as u32), cost, offset)
-                }
-                Op::BrF32Ne { a, b, cost, offset } => {
-                    br_if!(!f2!(f32_eq, r!(a) as u32, r!(b) as u32), cost, offset)
-                }
-                Op::BrF32Lt { a, b, cost, offset } => {
-                    br_if!(f2!(f32_lt, r!(a) as u32, r!(b) as u32), cost, offset)
-                }
-                Op::BrF32Gt { a, b, cost, offset } => {
-                    br_if!(f2!(f32_lt, r!(b) as u32, r!(a) as u32), cost, offset)
-                }
-                Op::BrF32Le { a, b, cost, offset } => {
-                    br_if!(f2!(f32_le, r!(a) as u32, r!(b) as u32), cost, offset)
-                }
-                Op::BrF32Ge { a, b, cost, offset } => {
-                    br_if!(f2!(f32_le, r!(b) as u32, r!(a) as u32), cost, offset)
-                }
-                Op::BrF64Eq { a, b, cost, offset } => {
-                    br_if!(f2!(f64_eq, r!(a), r!(b)), cost, offset)
-                }
-                Op::BrF64Ne { a, b, cost, offset } => {
-                    br_if!(!f2!(f64_eq, r!(a), r!(b)), cost, offset)
-                }
-                Op::BrF64Lt { a, b, cost, offset } => {
-                    br_if!(f2!(f64_lt, r!(a), r!(b)), cost, offset)
-                }
-                Op::BrF64Gt { a, b, cost, offset } => {
-                    br_if!(f2!(f64_lt, r!(b), r!(a)), cost, offset)
-                }
-                Op::BrF64Le { a, b, cost, offset } => {
-                    br_if!(f2!(f64_le, r!(a), r!(b)), cost, offset)
-                }
-                Op::BrF64Ge { a, b, cost, offset } => {
-                    br_if!(f2!(f64_le, r!(b), r!(a)), cost, offset)
-                }
-                Op::BrI32AddImmNe {
-                    a,
-                    imm,
-                    b,
-                    cost,
-                    offset,
-                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v
-                    != r!(b) as u32),
-                Op::BrI32AddImmLtU {
-                    a,
-                    imm,
-                    b,
-                    cost,
-                    offset,
-                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v < r!(b) as u32),
-                Op::BrI32AddImmLtS {
-                    a,
-                    imm,
-                    b,
-                    cost,
-                    offset,
-                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| (v as i32)
-                    < r!(b) as i32),
-                Op::BrI32AddImmNez {
-                    a,
-                    imm,
-                    cost,
-                    offset,
-                } => br_add!(a, i32::from(imm) as u32, cost, offset, |v| v != 0),
-                Op::BrI32AddNe {
-                    a,
-                    x,
-                    b,
-                    cost,
-                    offset,
-                } => br_add!(a, r!(x) as u32, cost, offset, |v| v != r!(b) as u32),
-                Op::BrI32AddLtU {
-                    a,
-                    x,
-                    b,
-                    cost,
-                    offset,
-                } => br_add!(a, r!(x) as u32, cost, offset, |v| v < r!(b) as u32),
-                Op::BrI32AddLtS {
-                    a,
-                    x,
-                    b,
-                    cost,
-                    offset,
-                } => br_add!(a, r!(x) as u32, cost, offset, |v| (v as i32) < r!(b) as i32),
-                Op::BrTable { s, len } => {
-                    let i = r!(s) as u32;
-                    let k = if i < len { i } else { len };
-                    let k = nospec_index(k as usize, len as usize);
-                    // SAFETY: the `len + 1` entries follow (verified) and `k <= len`.
-                    ip = unsafe { ip.add(1 + k) };
-                    continue;
-                }
-
-                Op::Return0 => resume_mem!(cx.ret(ip.wrapping_add(1), countdown)),
-                Op::Return1 { s } => {
-                    w!(0u16, r!(s));
-                    resume_mem!(cx.ret(ip.wrapping_add(1), countdown));
-                }
-                Op::ReturnImm32 { v } => {
-                    w!(0u16, u64::from(v));
-                    resume_mem!(cx.ret(ip.wrapping_add(1), countdown));
-                }
-                Op::ReturnN { first, n } => {
-                    for i in 0..n {
-                        w!(i, r!(first + i));
-                    }
-                    resume_mem!(cx.ret(ip.wrapping_add(1), countdown));
-                }
-                Op::Call { base, func } => {
-                    resume!(cx.call(ip.wrapping_add(1), fp, base, func, countdown))
-                }
-                Op::CallImport { base, func } => {
-                    let Some(&addr) = cx.inst.funcs.get(func as usize) else {
-                        trap!(TrapKind::Internal);
-                    };
-                    resume_mem!(cx.call_addr(ip.wrapping_add(1), fp, addr, base, countdown));
-                }
-                Op::CallIndirect { base, index, ty } => {
-                    let i = r!(index) as u32;
-                    let next = ip.wrapping_add(1);
-                    resume_mem!(cx.call_indirect(next, fp, 0, i, ty, base, countdown));
-                }
-                Op::CallIndirectTable { base, index, ty } => {
-                    // SAFETY: an `Aux` word follows (verified).
-                    let aux = unsafe { *ip.add(1) };
-                    let Op::Aux { a: table, .. } = aux else {
-                        trap!(TrapKind::Internal);
-                    };
-                    let i = r!(index) as u32;
-                    let next = ip.wrapping_add(2);
-                    resume_mem!(cx.call_indirect(next, fp, table, i, ty, base, countdown));
-                }
-
-                Op::Copy { d, s } => w!(d, r!(s)),
-                Op::I32AddImmCopy { d, d2, a, imm } => {
-                    let v = w32((r!(a) as u32).wrapping_add(imm as u32));
-                    w!(d, v);
-                    w!(d2, v);
-                }
-                Op::Copy2 { d1, s1, d2, s2 } => {
-                    w!(d1, r!(s1));
-                    w!(d2, r!(s2));
-                }
-                Op::Const32 { d, v } => w!(d, u64::from(v)),
-                Op::Const64 { d, lo, hi } => w!(d, u64::from(lo) | u64::from(hi) << 32),
-                Op::Select { d, c, a, b } => {
-                    w!(d, if r!(c) as u32 != 0 { r!(a) } else { r!(b) })
-                }
-                Op::Select64 { d, c, a, b } => w!(d, if r!(c) != 0 { r!(a) } else { r!(b) }),
-                Op::SelectAndImm { d, c, a, b, imm } => {
-                    let bits = i64::from(imm) as u64;
-                    w!(d, if r!(c) & bits != 0 { r!(a) } else { r!(b) })
-                }
-                Op::GlobalGet { d, global } => match cx.global(global) {
-                    Some(g) => w!(d, g.value),
-                    None => trap!(TrapKind::Internal),
-                },
-                Op::GlobalSet { s, global } => {
-                    let v = r!(s);
-                    match cx.global_mut(global) {
-                        Some(g) => g.value = v,
-                        None => trap!(TrapKind::Internal),
-                    }
-                }
-                Op::TableGet { d, .. }
-                | Op::TableSize { d, .. }
-                | Op::TableGrow { d, .. }
-                | Op::RefFunc { d, .. } => {
-                    let v = tri!(cx.table_op(*op, fp, countdown));
-                    countdown = cx.countdown;
-                    w!(d, v);
-                }
-                Op::TableSet { .. }
-                | Op::TableFill { .. }
-                | Op::TableCopy { .. }
-                | Op::TableInit { .. }
-                | Op::ElemDrop { .. } => {
-                    tri!(cx.table_op(*op, fp, countdown));
-                    countdown = cx.countdown;
-                }
-                Op::RefIsNull { d, s } => w!(d, b(r!(s) == 0)),
-
-                Op::I32Load { d, addr, offset } => {
-                    w!(d, w32(u32::from_le_bytes(ld!(r!(addr), offset, 4))))
-                }
-                Op::I64Load { d, addr, offset } => {
-                    w!(d, u64::from_le_bytes(ld!(r!(addr), offset, 8)))
-                }
-                Op::I32Load8S { d, addr, offset } => {
-                    w!(d, i32s(i32::from(ld!(r!(addr), offset, 1)[0] as i8)))
-                }
-                Op::I32Load8U { d, addr, offset } => w!(d, u64::from(ld!(r!(addr), offset, 1)[0])),
-                Op::I32Load16S { d, addr, offset } => w!(
-                    d,
-                    i32s(i32::from(i16::from_le_bytes(ld!(r!(addr), offset, 2))))
-                ),
-                Op::I32Load16U { d, addr, offset } => {
-                    w!(d, u64::from(u16::from_le_bytes(ld!(r!(addr), offset, 2))))
-                }
-                Op::I64Load8S { d, addr, offset } => {
-                    w!(d, i64::from(ld!(r!(addr), offset, 1)[0] as i8) as u64)
-                }
-                Op::I64Load16S { d, addr, offset } => w!(
-                    d,
-                    i64::from(i16::from_le_bytes(ld!(r!(addr), offset, 2))) as u64
-                ),
-                Op::I64Load32S { d, addr, offset } => w!(
-                    d,
-                    i64::from(i32::from_le_bytes(ld!(r!(addr), offset, 4))) as u64
-                ),
-                Op::I64Load32U { d, addr, offset } => {
-                    w!(d, u64::from(u32::from_le_bytes(ld!(r!(addr), offset, 4))))
-                }
-                Op::I32LoadW { d, addr, offset } => {
-                    w!(d, w32(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
-                }
-                Op::I64LoadW { d, addr, offset } => {
-                    w!(d, u64::from_le_bytes(ldw!(r!(addr), offset, 8)))
-                }
-                Op::I32LoadScaledW { d, a, k, imm } => {
-                    let addr = (r!(a) as u32).wrapping_shl(k as u32);
-                    w!(d, w32(u32::from_le_bytes(ldw!(addr, imm as u32, 4))))
-                }
-                Op::I32Load8SW { d, addr, offset } => {
-                    w!(d, i32s(i32::from(ldw!(r!(addr), offset, 1)[0] as i8)))
-                }
-                Op::I32Load8UW { d, addr, offset } => {
-                    w!(d, u64::from(ldw!(r!(addr), offset, 1)[0]))
-                }
-                Op::I32Load16SW { d, addr, offset } => w!(
-                    d,
-                    i32s(i32::from(i16::from_le_bytes(ldw!(r!(addr), offset, 2))))
-                ),
-                Op::I32Load16UW { d, addr, offset } => {
-                    w!(d, u64::from(u16::from_le_bytes(ldw!(r!(addr), offset, 2))))
-                }
-                Op::I64Load8SW { d, addr, offset } => {
-                    w!(d, i64::from(ldw!(r!(addr), offset, 1)[0] as i8) as u64)
-                }
-                Op::I64Load16SW { d, addr, offset } => w!(
-                    d,
-                    i64::from(i16::from_le_bytes(ldw!(r!(addr), offset, 2))) as u64
-                ),
-                Op::I64Load32SW { d, addr, offset } => w!(
-                    d,
-                    i64::from(i32::from_le_bytes(ldw!(r!(addr), offset, 4))) as u64
-                ),
-                Op::I64Load32UW { d, addr, offset } => {
-                    w!(d, u64::from(u32::from_le_bytes(ldw!(r!(addr), offset, 4))))
-                }
-                Op::I32LoadX { d, a, b: c, offset } => {
-                    w!(d, w32(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4))))
-                }
-                Op::I64LoadX { d, a, b: c, offset } => {
-                    w!(d, u64::from_le_bytes(ldx!(r!(a), r!(c), offset, 8)))
-                }
-                Op::I32Load8SX { d, a, b: c, offset } => {
-                    w!(d, i32s(i32::from(ldx!(r!(a), r!(c), offset, 1)[0] as i8)))
-                }
-                Op::I32Load8UX { d, a, b: c, offset } => {
-                    w!(d, u64::from(ldx!(r!(a), r!(c), offset, 1)[0]))
-                }
-                Op::I32Load16SX { d, a, b: c, offset } => w!(
-                    d,
-                    i32s(i32::from(i16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2))))
-                ),
-                Op::I32Load16UX { d, a, b: c, offset } => {
-                    w!(
-                        d,
-                        u64::from(u16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2)))
-                    )
-                }
-                Op::I64Load8SX { d, a, b: c, offset } => {
-                    w!(d, i64::from(ldx!(r!(a), r!(c), offset, 1)[0] as i8) as u64)
-                }
-                Op::I64Load16SX { d, a, b: c, offset } => w!(
-                    d,
-                    i64::from(i16::from_le_bytes(ldx!(r!(a), r!(c), offset, 2))) as u64
-                ),
-                Op::I64Load32SX { d, a, b: c, offset } => w!(
-                    d,
-                    i64::from(i32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4))) as u64
-                ),
-                Op::I64Load32UX { d, a, b: c, offset } => {
-                    w!(
-                        d,
-                        u64::from(u32::from_le_bytes(ldx!(r!(a), r!(c), offset, 4)))
-                    )
-                }
-                Op::I32LoadAdv { d, p, k, offset } => {
-                    let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
-                    w!(p, w32(a));
-                    w!(d, w32(u32::from_le_bytes(ld!(a, offset, 4))))
-                }
-                Op::I64LoadAdv { d, p, k, offset } => {
-                    let a = (r!(p) as u32).wrapping_add(i32::from(k) as u32);
-                    w!(p, w32(a));
-                    w!(d, u64::from_le_bytes(ld!(a, offset, 8)))
-                }
-                Op::I32LoadAbs { d, addr } => w!(d, w32(u32::from_le_bytes(ld!(addr, 0u32, 4)))),
-                Op::I64LoadAbs { d, addr } => w!(d, u64::from_le_bytes(ld!(addr, 0u32, 8))),
-                Op::I32StoreAbs { v, addr } => st!(addr, 0u32, (r!(v) as u32).to_le_bytes()),
-                Op::I64StoreAbs { v, addr } => st!(addr, 0u32, r!(v).to_le_bytes()),
-                Op::I32Store { addr, v, offset } => {
-                    st!(r!(addr), offset, (r!(v) as u32).to_le_bytes())
-                }
-                Op::I64Store { addr, v, offset } => st!(r!(addr), offset, r!(v).to_le_bytes()),
-                Op::I32Store8 { addr, v, offset } => st!(r!(addr), offset, [r!(v) as u8]),
-                Op::I32Store16 { addr, v, offset } => {
-                    st!(r!(addr), offset, (r!(v) as u16).to_le_bytes())
-                }
-                Op::I32StoreImm { addr, v, offset } => {
-                    st!(r!(addr), offset, i32::from(v).to_le_bytes())
-                }
-                Op::I64StoreImm { addr, v, offset } => {
-                    st!(r!(addr), offset, i64::from(v).to_le_bytes())
-                }
-                Op::I32Store8Imm { addr, v, offset } => st!(r!(addr), offset, [v as u8]),
-                Op::I32Store16Imm { addr, v, offset } => st!(r!(addr), offset, v.to_le_bytes()),
-                Op::I32StoreW { addr, v, offset } => {
-                    stw!(r!(addr), offset, (r!(v) as u32).to_le_bytes())
-                }
-                Op::I64StoreW { addr, v, offset } => stw!(r!(addr), offset, r!(v).to_le_bytes()),
-                Op::I32Store8W { addr, v, offset } => stw!(r!(addr), offset, [r!(v) as u8]),
-                Op::I32Store16W { addr, v, offset } => {
-                    stw!(r!(addr), offset, (r!(v) as u16).to_le_bytes())
-                }
-                Op::I32StoreImmW { addr, v, offset } => {
-                    stw!(r!(addr), offset, i32::from(v).to_le_bytes())
-                }
-                Op::I64StoreImmW { addr, v, offset } => {
-                    stw!(r!(addr), offset, i64::from(v).to_le_bytes())
-                }
-                Op::I32Store8ImmW { addr, v, offset } => stw!(r!(addr), offset, [v as u8]),
-                Op::I32Store16ImmW { addr, v, offset } => {
-                    stw!(r!(addr), offset, v.to_le_bytes())
-                }
-                Op::I32StoreX { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, (r!(v) as u32).to_le_bytes())
-                }
-                Op::I64StoreX { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, r!(v).to_le_bytes())
-                }
-                Op::I32Store8X { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, [r!(v) as u8])
-                }
-                Op::I32Store16X { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, (r!(v) as u16).to_le_bytes())
-                }
-                Op::I32StoreImmX { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, i32::from(v).to_le_bytes())
-                }
-                Op::I64StoreImmX { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, i64::from(v).to_le_bytes())
-                }
-                Op::I32Store8ImmX { a, b: c, v, offset } => stx!(r!(a), r!(c), offset, [v as u8]),
-                Op::I32Store16ImmX { a, b: c, v, offset } => {
-                    stx!(r!(a), r!(c), offset, v.to_le_bytes())
-                }
-                Op::MemorySize { d } => w!(d, (mem_len / PAGE_SIZE) as u64),
-                Op::MemoryGrow { d, .. } => {
-                    let grown = cx.memory_op(*op, fp, countdown);
-                    countdown = cx.countdown;
-                    mem = cx.mem;
-                    mem_len = cx.mem_len;
-                    w!(d, tri!(grown));
-                }
-                Op::MemoryFill { .. }
-                | Op::MemoryCopy { .. }
-                | Op::MemoryInit { .. }
-                | Op::DataDrop { .. } => {
-                    let done = cx.memory_op(*op, fp, countdown);
-                    countdown = cx.countdown;
-                    mem = cx.mem;
-                    mem_len = cx.mem_len;
-                    tri!(done);
-                }
-
-                Op::I32Eqz { d, s } => w!(d, b(r!(s) as u32 == 0)),
-                Op::I64Eqz { d, s } => w!(d, b(r!(s) == 0)),
-                Op::I32Eq { d, a, b: c } => w!(d, b(r!(a) as u32 == r!(c) as u32)),
-                Op::I32Ne { d, a, b: c } => w!(d, b(r!(a) as u32 != r!(c) as u32)),
-                Op::I32LtS { d, a, b: c } => w!(d, b((r!(a) as i32) < r!(c) as i32)),
-                Op::I32LtU { d, a, b: c } => w!(d, b((r!(a) as u32) < r!(c) as u32)),
-                Op::I32GtS { d, a, b: c } => w!(d, b(r!(a) as i32 > r!(c) as i32)),
-                Op::I32GtU { d, a, b: c } => w!(d, b(r!(a) as u32 > r!(c) as u32)),
-                Op::I32LeS { d, a, b: c } => w!(d, b(r!(a) as i32 <= r!(c) as i32)),
-                Op::I32LeU { d, a, b: c } => w!(d, b(r!(a) as u32 <= r!(c) as u32)),
-                Op::I32GeS { d, a, b: c } => w!(d, b(r!(a) as i32 >= r!(c) as i32)),
-                Op::I32GeU { d, a, b: c } => w!(d, b(r!(a) as u32 >= r!(c) as u32)),
-                Op::I64Eq { d, a, b: c } => w!(d, b(r!(a) == r!(c))),
-                Op::I64Ne { d, a, b: c } => w!(d, b(r!(a) != r!(c))),
-                Op::I64LtS { d, a, b: c } => w!(d, b((r!(a) as i64) < r!(c) as i64)),
-                Op::I64LtU { d, a, b: c } => w!(d, b(r!(a) < r!(c))),
-                Op::I64GtS { d, a, b: c } => w!(d, b(r!(a) as i64 > r!(c) as i64)),
-                Op::I64GtU { d, a, b: c } => w!(d, b(r!(a) > r!(c))),
-                Op::I64LeS { d, a, b: c } => w!(d, b(r!(a) as i64 <= r!(c) as i64)),
-                Op::I64LeU { d, a, b: c } => w!(d, b(r!(a) <= r!(c))),
-                Op::I64GeS { d, a, b: c } => w!(d, b(r!(a) as i64 >= r!(c) as i64)),
-                Op::I64GeU { d, a, b: c } => w!(d, b(r!(a) >= r!(c))),
-                Op::F32Eq { d, a, b: c } => w!(d, b(f2!(f32_eq, r!(a) as u32, r!(c) as u32))),
-                Op::F32Ne { d, a, b: c } => w!(d, b(!f2!(f32_eq, r!(a) as u32, r!(c) as u32))),
-                Op::F32Lt { d, a, b: c } => w!(d, b(f2!(f32_lt, r!(a) as u32, r!(c) as u32))),
-                Op::F32Gt { d, a, b: c } => w!(d, b(f2!(f32_lt, r!(c) as u32, r!(a) as u32))),
-                Op::F32Le { d, a, b: c } => w!(d, b(f2!(f32_le, r!(a) as u32, r!(c) as u32))),
-                Op::F32Ge { d, a, b: c } => w!(d, b(f2!(f32_le, r!(c) as u32, r!(a) as u32))),
-                Op::F64Eq { d, a, b: c } => w!(d, b(f2!(f64_eq, r!(a), r!(c)))),
-                Op::F64Ne { d, a, b: c } => w!(d, b(!f2!(f64_eq, r!(a), r!(c)))),
-                Op::F64Lt { d, a, b: c } => w!(d, b(f2!(f64_lt, r!(a), r!(c)))),
-                Op::F64Gt { d, a, b: c } => w!(d, b(f2!(f64_lt, r!(c), r!(a)))),
-                Op::F64Le { d, a, b: c } => w!(d, b(f2!(f64_le, r!(a), r!(c)))),
-                Op::F64Ge { d, a, b: c } => w!(d, b(f2!(f64_le, r!(c), r!(a)))),
-                Op::I32EqImm { d, a, imm } => w!(d, b(r!(a) as i32 == imm)),
-                Op::I32NeImm { d, a, imm } => w!(d, b(r!(a) as i32 != imm)),
-                Op::I32LtSImm { d, a, imm } => w!(d, b((r!(a) as i32) < imm)),
-                Op::I32LtUImm { d, a, imm } => w!(d, b((r!(a) as u32) < imm as u32)),
-                Op::I32GtSImm { d, a, imm } => w!(d, b(r!(a) as i32 > imm)),
-                Op::I32GtUImm { d, a, imm } => w!(d, b(r!(a) as u32 > imm as u32)),
-                Op::I32LeSImm { d, a, imm } => w!(d, b(r!(a) as i32 <= imm)),
-                Op::I32LeUImm { d, a, imm } => w!(d, b(r!(a) as u32 <= imm as u32)),
-                Op::I32GeSImm { d, a, imm } => w!(d, b(r!(a) as i32 >= imm)),
-                Op::I32GeUImm { d, a, imm } => w!(d, b(r!(a) as u32 >= imm as u32)),
-                Op::I64EqImm { d, a, imm } => w!(d, b(r!(a) as i64 == i64::from(imm))),
-                Op::I64NeImm { d, a, imm } => w!(d, b(r!(a) as i64 != i64::from(imm))),
-                Op::I64LtSImm { d, a, imm } => w!(d, b((r!(a) as i64) < i64::from(imm))),
-                Op::I64LtUImm { d, a, imm } => w!(d, b(r!(a) < i64::from(imm) as u64)),
-                Op::I64GtSImm { d, a, imm } => w!(d, b(r!(a) as i64 > i64::from(imm))),
-                Op::I64GtUImm { d, a, imm } => w!(d, b(r!(a) > i64::from(imm) as u64)),
-                Op::I64LeSImm { d, a, imm } => w!(d, b(r!(a) as i64 <= i64::from(imm))),
-                Op::I64LeUImm { d, a, imm } => w!(d, b(r!(a) <= i64::from(imm) as u64)),
-                Op::I64GeSImm { d, a, imm } => w!(d, b(r!(a) as i64 >= i64::from(imm))),
-                Op::I64GeUImm { d, a, imm } => w!(d, b(r!(a) >= i64::from(imm) as u64)),
-
-                Op::I32Clz { d, s } => w!(d, u64::from((r!(s) as u32).leading_zeros())),
-                Op::I32Ctz { d, s } => w!(d, u64::from((r!(s) as u32).trailing_zeros())),
-                Op::I32Popcnt { d, s } => w!(d, u64::from((r!(s) as u32).count_ones())),
-                Op::I32Add { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_add(r!(c) as u32))),
-                Op::I32Sub { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_sub(r!(c) as u32))),
-                Op::I32Mul { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_mul(r!(c) as u32))),
-                Op::I32DivS { d, a, b: c } => w!(d, tri!(num::i32_div_s(r!(a), r!(c)))),
-                Op::I32DivU { d, a, b: c } => w!(d, tri!(num::i32_div_u(r!(a), r!(c)))),
-                Op::I32RemS { d, a, b: c } => w!(d, tri!(num::i32_rem_s(r!(a), r!(c)))),
-                Op::I32RemU { d, a, b: c } => w!(d, tri!(num::i32_rem_u(r!(a), r!(c)))),
-                Op::I32And { d, a, b: c } => w!(d, r!(a) & r!(c)),
-                Op::I32Or { d, a, b: c } => w!(d, r!(a) | r!(c)),
-                Op::I32Xor { d, a, b: c } => w!(d, r!(a) ^ r!(c)),
-                Op::I32Shl { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_shl(r!(c) as u32))),
-                Op::I32ShrS { d, a, b: c } => {
-                    w!(d, i32s((r!(a) as i32).wrapping_shr(r!(c) as u32)))
-                }
-                Op::I32ShrU { d, a, b: c } => w!(d, w32((r!(a) as u32).wrapping_shr(r!(c) as u32))),
-                Op::I32Rotl { d, a, b: c } => {
-                    w!(d, w32((r!(a) as u32).rotate_left(r!(c) as u32 % 32)))
-                }
-                Op::I32Rotr { d, a, b: c } => {
-                    w!(d, w32((r!(a) as u32).rotate_right(r!(c) as u32 % 32)))
-                }
-                Op::I32AddImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_add(imm as u32))),
-                Op::I32SubImmLhs { d, a, imm } => {
-                    w!(d, w32((imm as u32).wrapping_sub(r!(a) as u32)))
-                }
-                Op::I32MulImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_mul(imm as u32))),
-                Op::I32DivSImm { d, a, imm } => w!(d, tri!(num::i32_div_s(r!(a), i32s(imm)))),
-                Op::I32DivUImm { d, a, imm } => w!(d, tri!(num::i32_div_u(r!(a), i32s(imm)))),
-                Op::I32RemSImm { d, a, imm } => w!(d, tri!(num::i32_rem_s(r!(a), i32s(imm)))),
-                Op::I32RemUImm { d, a, imm } => w!(d, tri!(num::i32_rem_u(r!(a), i32s(imm)))),
-                Op::I32AndImm { d, a, imm } => w!(d, r!(a) & i32s(imm)),
-                Op::I32OrImm { d, a, imm } => w!(d, r!(a) | i32s(imm)),
-                Op::I32XorImm { d, a, imm } => w!(d, r!(a) ^ i32s(imm)),
-                Op::I32ShlImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_shl(imm as u32))),
-                Op::I32ShrSImm { d, a, imm } => {
-                    w!(d, i32s((r!(a) as i32).wrapping_shr(imm as u32)))
-                }
-                Op::I32ShrUImm { d, a, imm } => w!(d, w32((r!(a) as u32).wrapping_shr(imm as u32))),
-                Op::I32RotlImm { d, a, imm } => {
-                    w!(d, w32((r!(a) as u32).rotate_left(imm as u32 % 32)))
-                }
-                Op::I32RotrImm { d, a, imm } => {
-                    w!(d, w32((r!(a) as u32).rotate_right(imm as u32 % 32)))
-                }
-                Op::I32ShlImmXor { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
-                    w!(d, w32(t ^ (r!(c) as u32)))
-                }
-                Op::I32ShlImmAdd { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
-                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
-                }
-                Op::I32ShlImmOr { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_shl(imm as u32);
-                    w!(d, w32(t | (r!(c) as u32)))
-                }
-                Op::I32ShrUImmXor { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
-                    w!(d, w32(t ^ (r!(c) as u32)))
-                }
-                Op::I32ShrUImmAdd { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
-                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
-                }
-                Op::I32ShrUImmOr { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_shr(imm as u32);
-                    w!(d, w32(t | (r!(c) as u32)))
-                }
-                Op::I32AndImmXor { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) & (imm as u32);
-                    w!(d, w32(t ^ (r!(c) as u32)))
-                }
-                Op::I32AndImmAdd { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) & (imm as u32);
-                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
-                }
-                Op::I32AndImmOr { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) & (imm as u32);
-                    w!(d, w32(t | (r!(c) as u32)))
-                }
-                Op::I32XorAndImm { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) ^ (r!(c) as u32);
-                    w!(d, w32(t & (imm as u32)))
-                }
-                Op::I32XorMulImm { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) ^ (r!(c) as u32);
-                    w!(d, w32(t.wrapping_mul(imm as u32)))
-                }
-                Op::I32XorShrUImm { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) ^ (r!(c) as u32);
-                    w!(d, w32(t.wrapping_shr(imm as u32)))
-                }
-                Op::I32XorShlImm { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32) ^ (r!(c) as u32);
-                    w!(d, w32(t.wrapping_shl(imm as u32)))
-                }
-                Op::I32AddAndImm { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
-                    w!(d, w32(t & (imm as u32)))
-                }
-                Op::I32AddShlImm { d, a, b: c, imm } => {
-                    let t = (r!(a) as u32).wrapping_add(r!(c) as u32);
-                    w!(d, w32(t.wrapping_shl(imm as u32)))
-                }
-                Op::I32AndImmShlImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32) & (imm as u32);
-                    w!(d, w32(t.wrapping_shl(i32::from(k) as u32)))
-                }
-                Op::I32ShrUImmAndImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_shr(i32::from(k) as u32);
-                    w!(d, w32(t & (imm as u32)))
-                }
-                Op::I32AddImmAndImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_add(i32::from(k) as u32);
-                    w!(d, w32(t & (imm as u32)))
-                }
-                Op::I32MulImmShrUImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_mul(imm as u32);
-                    w!(d, w32(t.wrapping_shr(i32::from(k) as u32)))
-                }
-                Op::I32MulImmAddImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_mul(imm as u32);
-                    w!(d, w32(t.wrapping_add(i32::from(k) as u32)))
-                }
-                Op::I32ShlImmAddImm { d, a, imm, k } => {
-                    let t = (r!(a) as u32).wrapping_shl(k as u32);
-                    w!(d, w32(t.wrapping_add(imm as u32)))
-                }
-                Op::I64MulImmAddImm { d, a, imm, k } => {
-                    let t = r!(a).wrapping_mul(i64::from(imm) as u64);
-                    w!(d, t.wrapping_add(i64::from(k) as u64))
-                }
-                Op::I32MulAdd { d, a, b: x, c } => {
-                    let t = (r!(a) as u32).wrapping_mul(r!(x) as u32);
-                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
-                }
-                Op::I32XorXor { d, a, b: x, c } => {
-                    let t = (r!(a) as u32) ^ (r!(x) as u32);
-                    w!(d, w32(t ^ (r!(c) as u32)))
-                }
-                Op::I32AddAdd { d, a, b: x, c } => {
-                    let t = (r!(a) as u32).wrapping_add(r!(x) as u32);
-                    w!(d, w32(t.wrapping_add(r!(c) as u32)))
-                }
-                Op::I64Clz { d, s } => w!(d, u64::from(r!(s).leading_zeros())),
-                Op::I64Ctz { d, s } => w!(d, u64::from(r!(s).trailing_zeros())),
-                Op::I64Popcnt { d, s } => w!(d, u64::from(r!(s).count_ones())),
-                Op::I64Add { d, a, b: c } => w!(d, r!(a).wrapping_add(r!(c))),
-                Op::I64Sub { d, a, b: c } => w!(d, r!(a).wrapping_sub(r!(c))),
-                Op::I64Mul { d, a, b: c } => w!(d, r!(a).wrapping_mul(r!(c))),
-                Op::I64DivS { d, a, b: c } => w!(d, tri!(num::i64_div_s(r!(a), r!(c)))),
-                Op::I64DivU { d, a, b: c } => w!(d, tri!(num::i64_div_u(r!(a), r!(c)))),
-                Op::I64RemS { d, a, b: c } => w!(d, tri!(num::i64_rem_s(r!(a), r!(c)))),
-                Op::I64RemU { d, a, b: c } => w!(d, tri!(num::i64_rem_u(r!(a), r!(c)))),
-                Op::I64And { d, a, b: c } => w!(d, r!(a) & r!(c)),
-                Op::I64Or { d, a, b: c } => w!(d, r!(a) | r!(c)),
-                Op::I64Xor { d, a, b: c } => w!(d, r!(a) ^ r!(c)),
-                Op::I64Shl { d, a, b: c } => w!(d, r!(a).wrapping_shl(r!(c) as u32)),
-                Op::I64ShrS { d, a, b: c } => {
-                    w!(d, (r!(a) as i64).wrapping_shr(r!(c) as u32) as u64)
-                }
-                Op::I64ShrU { d, a, b: c } => w!(d, r!(a).wrapping_shr(r!(c) as u32)),
-                Op::I64Rotl { d, a, b: c } => w!(d, r!(a).rotate_left((r!(c) % 64) as u32)),
-                Op::I64Rotr { d, a, b: c } => w!(d, r!(a).rotate_right((r!(c) % 64) as u32)),
-                Op::I64AddImm { d, a, imm } => w!(d, r!(a).wrapping_add(i64::from(imm) as u64)),
-                Op::I64SubImmLhs { d, a, imm } => {
-                    w!(d, (i64::from(imm) as u64).wrapping_sub(r!(a)))
-                }
-                Op::I64MulImm { d, a, imm } => w!(d, r!(a).wrapping_mul(i64::from(imm) as u64)),
-                Op::I64DivSImm { d, a, imm } => {
-                    w!(d, tri!(num::i64_div_s(r!(a), i64::from(imm) as u64)))
-                }
-                Op::I64DivUImm { d, a, imm } => {
-                    w!(d, tri!(num::i64_div_u(r!(a), i64::from(imm) as u64)))
-                }
-                Op::I64RemSImm { d, a, imm } => {
-                    w!(d, tri!(num::i64_rem_s(r!(a), i64::from(imm) as u64)))
-                }
-                Op::I64RemUImm { d, a, imm } => {
-                    w!(d, tri!(num::i64_rem_u(r!(a), i64::from(imm) as u64)))
-                }
-                Op::I64AndImm { d, a, imm } => w!(d, r!(a) & i64::from(imm) as u64),
-                Op::I64OrImm { d, a, imm } => w!(d, r!(a) | i64::from(imm) as u64),
-                Op::I64XorImm { d, a, imm } => w!(d, r!(a) ^ i64::from(imm) as u64),
-                Op::I64ShlImm { d, a, imm } => w!(d, r!(a).wrapping_shl(imm as u32)),
-                Op::I64ShrSImm { d, a, imm } => {
-                    w!(d, (r!(a) as i64).wrapping_shr(imm as u32) as u64)
-                }
-                Op::I64ShrUImm { d, a, imm } => w!(d, r!(a).wrapping_shr(imm as u32)),
-                Op::I64RotlImm { d, a, imm } => w!(d, r!(a).rotate_left(imm as u32 % 64)),
-                Op::I64RotrImm { d, a, imm } => w!(d, r!(a).rotate_right(imm as u32 % 64)),
-
-                Op::F32Abs { d, s } => w!(d, r!(s) & 0x7fff_ffff),
-                Op::F32Neg { d, s } => w!(d, (r!(s) ^ 0x8000_0000) & 0xffff_ffff),
-                Op::F32Ceil { d, s } => w!(d, w32(float::f32_ceil(r!(s) as u32))),
-                Op::F32Floor { d, s } => w!(d, w32(float::f32_floor(r!(s) as u32))),
-                Op::F32Trunc { d, s } => w!(d, w32(float::f32_trunc(r!(s) as u32))),
-                Op::F32Nearest { d, s } => w!(d, w32(float::f32_nearest(r!(s) as u32))),
-                Op::F32Sqrt { d, s } => w!(d, w32(f1!(f32_sqrt, r!(s) as u32))),
-                Op::F32Add { d, a, b: c } => w!(d, w32(f2!(f32_add, r!(a) as u32, r!(c) as u32))),
-                Op::F32Sub { d, a, b: c } => w!(d, w32(f2!(f32_sub, r!(a) as u32, r!(c) as u32))),
-                Op::F32Mul { d, a, b: c } => w!(d, w32(f2!(f32_mul, r!(a) as u32, r!(c) as u32))),
-                Op::F32Div { d, a, b: c } => w!(d, w32(f2!(f32_div, r!(a) as u32, r!(c) as u32))),
-                Op::F32Min { d, a, b: c } => w!(d, num::f32_min(r!(a), r!(c))),
-                Op::F32Max { d, a, b: c } => w!(d, num::f32_max(r!(a), r!(c))),
-                Op::F32Copysign { d, a, b: c } => {
-                    w!(d, (r!(a) & 0x7fff_ffff) | (r!(c) & 0x8000_0000))
-                }
-                Op::F64Abs { d, s } => w!(d, r!(s) & 0x7fff_ffff_ffff_ffff),
-                Op::F64Neg { d, s } => w!(d, r!(s) ^ 0x8000_0000_0000_0000),
-                Op::F64Ceil { d, s } => w!(d, float::f64_ceil(r!(s))),
-                Op::F64Floor { d, s } => w!(d, float::f64_floor(r!(s))),
-                Op::F64Trunc { d, s } => w!(d, float::f64_trunc(r!(s))),
-                Op::F64Nearest { d, s } => w!(d, float::f64_nearest(r!(s))),
-                Op::F64Sqrt { d, s } => w!(d, f1!(f64_sqrt, r!(s))),
-                Op::F64Add { d, a, b: c } => w!(d, f2!(f64_add, r!(a), r!(c))),
-                Op::F64Sub { d, a, b: c } => w!(d, f2!(f64_sub, r!(a), r!(c))),
-                Op::F64Mul { d, a, b: c } => w!(d, f2!(f64_mul, r!(a), r!(c))),
-                Op::F64Div { d, a, b: c } => w!(d, f2!(f64_div, r!(a), r!(c))),
-                Op::F64AddAdd { d, a, b, c } => {
-                    w!(d, f2!(f64_add, f2!(f64_add, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64AddAddR { d, a, b, c } => {
-                    w!(d, f2!(f64_add, r!(c), f2!(f64_add, r!(a), r!(b))))
-                }
-                Op::F64AddSub { d, a, b, c } => {
-                    w!(d, f2!(f64_sub, f2!(f64_add, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64AddSubR { d, a, b, c } => {
-                    w!(d, f2!(f64_sub, r!(c), f2!(f64_add, r!(a), r!(b))))
-                }
-                Op::F64AddMul { d, a, b, c } => {
-                    w!(d, f2!(f64_mul, f2!(f64_add, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64AddMulR { d, a, b, c } => {
-                    w!(d, f2!(f64_mul, r!(c), f2!(f64_add, r!(a), r!(b))))
-                }
-                Op::F64SubAdd { d, a, b, c } => {
-                    w!(d, f2!(f64_add, f2!(f64_sub, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64SubAddR { d, a, b, c } => {
-                    w!(d, f2!(f64_add, r!(c), f2!(f64_sub, r!(a), r!(b))))
-                }
-                Op::F64SubSub { d, a, b, c } => {
-                    w!(d, f2!(f64_sub, f2!(f64_sub, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64SubSubR { d, a, b, c } => {
-                    w!(d, f2!(f64_sub, r!(c), f2!(f64_sub, r!(a), r!(b))))
-                }
-                Op::F64SubMul { d, a, b, c } => {
-                    w!(d, f2!(f64_mul, f2!(f64_sub, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64SubMulR { d, a, b, c } => {
-                    w!(d, f2!(f64_mul, r!(c), f2!(f64_sub, r!(a), r!(b))))
-                }
-                Op::F64MulAdd { d, a, b, c } => {
-                    w!(d, f2!(f64_add, f2!(f64_mul, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64MulAddR { d, a, b, c } => {
-                    w!(d, f2!(f64_add, r!(c), f2!(f64_mul, r!(a), r!(b))))
-                }
-                Op::F64MulSub { d, a, b, c } => {
-                    w!(d, f2!(f64_sub, f2!(f64_mul, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64MulSubR { d, a, b, c } => {
-                    w!(d, f2!(f64_sub, r!(c), f2!(f64_mul, r!(a), r!(b))))
-                }
-                Op::F64MulMul { d, a, b, c } => {
-                    w!(d, f2!(f64_mul, f2!(f64_mul, r!(a), r!(b)), r!(c)))
-                }
-                Op::F64MulMulR { d, a, b, c } => {
-                    w!(d, f2!(f64_mul, r!(c), f2!(f64_mul, r!(a), r!(b))))
-                }
-                Op::F64Min { d, a, b: c } => w!(d, float::f64_min(r!(a), r!(c))),
-                Op::F64Max { d, a, b: c } => w!(d, float::f64_max(r!(a), r!(c))),
-                Op::F64Copysign { d, a, b: c } => {
-                    w!(
-                        d,
-                        (r!(a) & 0x7fff_ffff_ffff_ffff) | (r!(c) & 0x8000_0000_0000_0000)
-                    )
-                }
-
-                Op::I32WrapI64 { d, s } => w!(d, r!(s) & 0xffff_ffff),
-                Op::I32TruncF32S { d, s } => w!(
-                    d,
-                    i32s(tri!(
-                        float::i32_trunc_f32_s(r!(s) as u32).map_err(num::trunc_trap)
-                    ))
-                ),
-                Op::I32TruncF32U { d, s } => w!(
-                    d,
-                    w32(tri!(
-                        float::i32_trunc_f32_u(r!(s) as u32).map_err(num::trunc_trap)
-                    ))
-                ),
-                Op::I32TruncF64S { d, s } => w!(
-                    d,
-                    i32s(tri!(float::i32_trunc_f64_s(r!(s)).map_err(num::trunc_trap)))
-                ),
-                Op::I32TruncF64U { d, s } => w!(
-                    d,
-                    w32(tri!(float::i32_trunc_f64_u(r!(s)).map_err(num::trunc_trap)))
-                ),
-                Op::I64ExtendI32S { d, s } => w!(d, i64::from(r!(s) as u32 as i32) as u64),
-                Op::I64ExtendI32U { d, s } => w!(d, r!(s) & 0xffff_ffff),
-                Op::I64TruncF32S { d, s } => w!(
-                    d,
-                    tri!(float::i64_trunc_f32_s(r!(s) as u32).map_err(num::trunc_trap)) as u64
-                ),
-                Op::I64TruncF32U { d, s } => w!(
-                    d,
-                    tri!(float::i64_trunc_f32_u(r!(s) as u32).map_err(num::trunc_trap))
-                ),
-                Op::I64TruncF64S { d, s } => w!(
-                    d,
-                    tri!(float::i64_trunc_f64_s(r!(s)).map_err(num::trunc_trap)) as u64
-                ),
-                Op::I64TruncF64U { d, s } => w!(
-                    d,
-                    tri!(float::i64_trunc_f64_u(r!(s)).map_err(num::trunc_trap))
-                ),
-                Op::F32ConvertI32S { d, s } => {
-                    w!(d, w32(f1!(f32_from_i64, i64::from(r!(s) as u32 as i32))))
-                }
-                Op::F32ConvertI32U { d, s } => {
-                    w!(d, w32(f1!(f32_from_i64, i64::from(r!(s) as u32))))
-                }
-                Op::F32ConvertI64S { d, s } => w!(d, w32(f1!(f32_from_i64, r!(s) as i64))),
-                Op::F32ConvertI64U { d, s } => w!(d, num::f32_from_u64(r!(s))),
-                Op::F32DemoteF64 { d, s } => w!(d, w32(float::f32_demote_f64(r!(s)))),
-                Op::F64ConvertI32S { d, s } => {
-                    w!(d, f1!(f64_from_i64, i64::from(r!(s) as u32 as i32)))
-                }
-                Op::F64ConvertI32U { d, s } => w!(d, f1!(f64_from_i64, i64::from(r!(s) as u32))),
-                Op::F64ConvertI64S { d, s } => w!(d, f1!(f64_from_i64, r!(s) as i64)),
-                Op::F64ConvertI64U { d, s } => w!(d, num::f64_from_u64(r!(s))),
-                Op::F64PromoteF32 { d, s } => w!(d, float::f64_promote_f32(r!(s) as u32)),
-                Op::I32Extend8S { d, s } => w!(d, i32s(i32::from(r!(s) as u8 as i8))),
-                Op::I32Extend16S { d, s } => w!(d, i32s(i32::from(r!(s) as u16 as i16))),
-                Op::I64Extend8S { d, s } => w!(d, i64::from(r!(s) as u8 as i8) as u64),
-                Op::I64Extend16S { d, s } => w!(d, i64::from(r!(s) as u16 as i16) as u64),
-                Op::I64Extend32S { d, s } => w!(d, i64::from(r!(s) as u32 as i32) as u64),
-                Op::I32TruncSatF32S { d, s } => {
-                    w!(d, i32s(float::i32_trunc_sat_f32_s(r!(s) as u32)))
-                }
-                Op::I32TruncSatF32U { d, s } => {
-                    w!(d, w32(float::i32_trunc_sat_f32_u(r!(s) as u32)))
-                }
-                Op::I32TruncSatF64S { d, s } => w!(d, i32s(float::i32_trunc_sat_f64_s(r!(s)))),
-                Op::I32TruncSatF64U { d, s } => w!(d, w32(float::i32_trunc_sat_f64_u(r!(s)))),
-                Op::I64TruncSatF32S { d, s } => {
-                    w!(d, float::i64_trunc_sat_f32_s(r!(s) as u32) as u64)
-                }
-                Op::I64TruncSatF32U { d, s } => w!(d, float::i64_trunc_sat_f32_u(r!(s) as u32)),
-                Op::I64TruncSatF64S { d, s } => w!(d, float::i64_trunc_sat_f64_s(r!(s)) as u64),
-                Op::I64TruncSatF64U { d, s } => w!(d, float::i64_trunc_sat_f64_u(r!(s))),
-            });
+            dispatch!(instruction_arms!(match; op; cx, ip, fp, mem, mem_len, countdown));
             // SAFETY: invariant 1: the instruction just done is not the last one, or it does
             // not fall through (it branched, returned or trapped above); either way `ip + 1`
             // is in bounds.
@@ -2092,6 +2151,234 @@ fn execute<T: 'static, M: ModuleRef, F: FloatUnit>(
     };
     cx.countdown = countdown;
     result
+}
+
+/// The registers of [`execute_threaded`] that its handlers keep in memory, between calls;
+/// the instruction and frame pointers travel in registers, as arguments and results.
+#[derive(Clone, Copy)]
+struct Regs {
+    mem: *mut u8,
+    mem_len: usize,
+    countdown: i64,
+}
+
+/// A handler of [`execute_threaded`]: runs the instruction at `ip` with frame `fp` and
+/// returns the next instruction and its frame, or a null instruction to stop, with the reason
+/// in `cx.trap` (`None` when the outermost function returned).
+type Handler<'s, T, M, F> =
+    fn(*const Op, *mut u64, &mut Regs, &mut Cx<'s, T, M, F>) -> (*const Op, *mut u64);
+
+/// The discriminant of `op`: its kind's index in the declaration order of [`Op`], below
+/// [`Op::KINDS`].
+#[inline(always)]
+fn discriminant(op: &Op) -> usize {
+    // SAFETY: `Op` is `repr(u16)`, so it starts with its `u16` discriminant (the Rust
+    // reference, "primitive representation of enums with fields"), and `op` is a valid `Op`.
+    usize::from(unsafe { *ptr::from_ref(op).cast::<u16>() })
+}
+
+/// The handler of the instructions with discriminant `K` (see [`Handler`]): the arms of
+/// [`instruction_arms`], of which the compiler keeps `K`'s only.
+// `M: 's` makes `'s` a parameter of the function item, not of each call, as the table's
+// function pointer type has it.
+fn handler<'s, const K: u16, T: 'static, M: ModuleRef + 's, F: FloatUnit>(
+    ip: *const Op,
+    fp: *mut u64,
+    regs: &mut Regs,
+    cx: &mut Cx<'s, T, M, F>,
+) -> (*const Op, *mut u64) {
+    let (mut ip, mut fp) = (ip, fp);
+    let Regs {
+        mut mem,
+        mut mem_len,
+        mut countdown,
+    } = *regs;
+    let result: Result<(), Trap> = 'run: {
+        hot_loop_helpers!($ 'run; cx, ip, fp, mem, mem_len, countdown);
+        // A taken branch that runs out of fuel refuels in a call at the very end, so that
+        // nothing lives across it and the handler saves no registers on its common path.
+        macro_rules! br_if {
+            ($cond:expr, $cost:expr, $offset:expr) => {{
+                if $cond {
+                    // As `charge!`.
+                    countdown = countdown.wrapping_sub(i64::from($cost));
+                    // SAFETY: as for `jump!`.
+                    let next = unsafe { ip.offset($offset as isize) };
+                    if countdown < 0 {
+                        return refuel_then(ip, next, fp, countdown, regs, cx);
+                    }
+                    ip = next;
+                    continue;
+                }
+            }};
+        }
+        // The rows of the table past the last instruction.
+        if const { K as usize >= Op::KINDS } {
+            trap!(TrapKind::Internal);
+        }
+        // SAFETY: invariant 1.
+        let op: &Op = unsafe { &*ip };
+        if discriminant(op) != usize::from(K) {
+            // SAFETY: `execute_threaded` calls the handler of the instruction's discriminant
+            // only. This tells the compiler so, and it keeps the one arm of `K`.
+            unsafe { core::hint::unreachable_unchecked() }
+        }
+        // Runs once: an arm that set `ip` (a branch, call or return) continues, which ends
+        // the instruction as falling through does.
+        let mut done = false;
+        loop {
+            if done {
+                break;
+            }
+            done = true;
+            instruction_arms!(handler K; op; cx, ip, fp, mem, mem_len, countdown);
+            // SAFETY: as in `execute`.
+            ip = unsafe { ip.add(1) };
+        }
+        *regs = Regs {
+            mem,
+            mem_len,
+            countdown,
+        };
+        return (ip, fp);
+    };
+    regs.countdown = countdown;
+    if let Err(trap) = result {
+        cx.trap = Some(trap);
+    }
+    (ptr::null(), fp)
+}
+
+/// A branch at `at` to `next` of a [`handler`] took the countdown below zero: refuels (see
+/// [`Cx::refuel`]) and goes on at `next`, or stops with the trap, reported at `at`.
+#[cold]
+#[inline(never)]
+fn refuel_then<T: 'static, M: ModuleRef, F: FloatUnit>(
+    at: *const Op,
+    next: *const Op,
+    fp: *mut u64,
+    countdown: i64,
+    regs: &mut Regs,
+    cx: &mut Cx<'_, T, M, F>,
+) -> (*const Op, *mut u64) {
+    match cx.refuel(countdown) {
+        Ok(countdown) => {
+            regs.countdown = countdown;
+            (next, fp)
+        }
+        Err(kind) => {
+            regs.countdown = countdown;
+            cx.trap = Some(cx.trap_at(at, kind));
+            (ptr::null(), fp)
+        }
+    }
+}
+
+/// The handlers of discriminants `16 * $row` to `16 * $row + 15`.
+macro_rules! handler_row {
+    ($row:literal) => {
+        [
+            handler::<{ $row * 16 + 0 }, T, M, F>,
+            handler::<{ $row * 16 + 1 }, T, M, F>,
+            handler::<{ $row * 16 + 2 }, T, M, F>,
+            handler::<{ $row * 16 + 3 }, T, M, F>,
+            handler::<{ $row * 16 + 4 }, T, M, F>,
+            handler::<{ $row * 16 + 5 }, T, M, F>,
+            handler::<{ $row * 16 + 6 }, T, M, F>,
+            handler::<{ $row * 16 + 7 }, T, M, F>,
+            handler::<{ $row * 16 + 8 }, T, M, F>,
+            handler::<{ $row * 16 + 9 }, T, M, F>,
+            handler::<{ $row * 16 + 10 }, T, M, F>,
+            handler::<{ $row * 16 + 11 }, T, M, F>,
+            handler::<{ $row * 16 + 12 }, T, M, F>,
+            handler::<{ $row * 16 + 13 }, T, M, F>,
+            handler::<{ $row * 16 + 14 }, T, M, F>,
+            handler::<{ $row * 16 + 15 }, T, M, F>,
+        ]
+    };
+}
+
+/// Room for every instruction's handler: a power of two, so that masking the index proves it
+/// in bounds.
+const HANDLER_SLOTS: usize = 32 * 16;
+const _: () = assert!(Op::KINDS <= HANDLER_SLOTS);
+
+impl<'s, T: 'static, M: ModuleRef, F: FloatUnit> Cx<'s, T, M, F> {
+    /// The handler of each discriminant, in rows of 16.
+    const HANDLERS: [[Handler<'s, T, M, F>; 16]; 32] = [
+        handler_row!(0),
+        handler_row!(1),
+        handler_row!(2),
+        handler_row!(3),
+        handler_row!(4),
+        handler_row!(5),
+        handler_row!(6),
+        handler_row!(7),
+        handler_row!(8),
+        handler_row!(9),
+        handler_row!(10),
+        handler_row!(11),
+        handler_row!(12),
+        handler_row!(13),
+        handler_row!(14),
+        handler_row!(15),
+        handler_row!(16),
+        handler_row!(17),
+        handler_row!(18),
+        handler_row!(19),
+        handler_row!(20),
+        handler_row!(21),
+        handler_row!(22),
+        handler_row!(23),
+        handler_row!(24),
+        handler_row!(25),
+        handler_row!(26),
+        handler_row!(27),
+        handler_row!(28),
+        handler_row!(29),
+        handler_row!(30),
+        handler_row!(31),
+    ];
+}
+
+/// The hot loop as [`execute`], without the `match`: each instruction is a call to its
+/// handler through [`Cx::HANDLERS`] (call threading, see the module documentation).
+#[inline(never)]
+fn execute_threaded<T: 'static, M: ModuleRef, F: FloatUnit>(
+    cx: &mut Cx<'_, T, M, F>,
+    countdown: i64,
+    entry_cost: u32,
+) -> Result<(), Trap> {
+    // As `charge!`.
+    let mut countdown = countdown.wrapping_sub(i64::from(entry_cost));
+    if countdown < 0 {
+        match cx.refuel(countdown) {
+            Ok(c) => countdown = c,
+            Err(kind) => {
+                cx.countdown = countdown;
+                return Err(cx.trap_at(cx.code_base, kind));
+            }
+        }
+    }
+    let mut regs = Regs {
+        mem: cx.mem,
+        mem_len: cx.mem_len,
+        countdown,
+    };
+    let (mut ip, mut fp) = (cx.code_base, cx.fp);
+    loop {
+        // SAFETY: invariant 1.
+        let d = discriminant(unsafe { &*ip });
+        (ip, fp) = Cx::<T, M, F>::HANDLERS[(d >> 4) & 31][d & 15](ip, fp, &mut regs, cx);
+        if ip.is_null() {
+            break;
+        }
+    }
+    cx.countdown = regs.countdown;
+    match cx.trap.take() {
+        Some(trap) => Err(trap),
+        None => Ok(()),
+    }
 }
 
 /// Grows the value stack to at least `need` slots (geometrically, within `limit` and the

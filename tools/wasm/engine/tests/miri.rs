@@ -7,31 +7,72 @@
 //! and host calls that borrow the memory and the store while wasm frames are live, and
 //! refuelling. Small enough to run under Miri (`make miri`), which checks every pointer
 //! access against Rust's aliasing model and every offset against its allocation; without
-//! Miri they run as ordinary tests.
+//! Miri they run as ordinary tests. Each runs with both of the interpreter's dispatches
+//! (`wasm_engine::Dispatch`): the same instructions reached two ways.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use wasm_engine::{
-    Caller, Config, Error, Extern, FuncType, Module, Store, Trap, TrapKind, ValType, Value,
+    Caller, Config, Dispatch, Error, Extern, FuncType, Module, Store, Trap, TrapKind, ValType,
+    Value,
 };
 
 mod common;
 use common::{call_export, module, trap_kind, CountingHook};
 
-fn run(m: &Arc<Module>, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
-    call_export(m, Config::default(), func, args)
+/// The default configuration with `dispatch`.
+fn config(dispatch: Dispatch) -> Config {
+    Config {
+        dispatch,
+        ..Config::default()
+    }
 }
+
+fn run(
+    dispatch: Dispatch,
+    m: &Arc<Module>,
+    func: &str,
+    args: &[Value],
+) -> Result<Vec<Value>, Error> {
+    call_export(m, config(dispatch), func, args)
+}
+
+/// A test of each of `$name`, with each dispatch.
+macro_rules! with_each_dispatch {
+    ($($name:ident),* $(,)?) => {
+        mod match_dispatch {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Dispatch::Match)
+            })*
+        }
+        mod threaded_dispatch {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Dispatch::Threaded)
+            })*
+        }
+    };
+}
+
+with_each_dispatch!(
+    memory_accesses_at_the_edges,
+    value_stack_grows_under_live_frames,
+    memory_grows_while_running,
+    host_calls_between_live_frames,
+    control_flow_and_refuelling,
+    traps_unwind_and_the_store_stays_usable,
+);
 
 const I: fn(i32) -> Value = Value::I32;
 const L: fn(i64) -> Value = Value::I64;
 
 /// Every load and store form (plain, constant address, wrapping `...W`, indexed `...X`,
 /// advancing, immediate value) at the last bytes of memory, and one byte past them.
-#[test]
-fn memory_accesses_at_the_edges() {
+fn memory_accesses_at_the_edges(dispatch: Dispatch) {
     let m = module(
-        &Config::default(),
+        &config(dispatch),
         r#"(module (memory 1)
             (func (export "plain") (param i32) (result i64)
                 (i64.store (local.get 0) (i64.const 0x0102030405060708))
@@ -61,35 +102,41 @@ fn memory_accesses_at_the_edges() {
                 (i32.load8_u (i32.sub (local.get 1) (i32.const 1)))))"#,
     );
     assert_eq!(
-        run(&m, "plain", &[I(65528)]).unwrap(),
+        run(dispatch, &m, "plain", &[I(65528)]).unwrap(),
         [L(0x0102_0304_fffe_077f + 1 + 0x0102)]
     );
     assert_eq!(
-        trap_kind(run(&m, "plain", &[I(65529)])),
+        trap_kind(run(dispatch, &m, "plain", &[I(65529)])),
         TrapKind::MemoryOutOfBounds
     );
-    assert_eq!(run(&m, "wrapped", &[I(65528)]).unwrap(), [I(99)]);
+    assert_eq!(run(dispatch, &m, "wrapped", &[I(65528)]).unwrap(), [I(99)]);
     // -4 + 4 wraps to 0.
-    assert_eq!(run(&m, "wrapped", &[I(-4)]).unwrap(), [I(99)]);
+    assert_eq!(run(dispatch, &m, "wrapped", &[I(-4)]).unwrap(), [I(99)]);
     assert_eq!(
-        trap_kind(run(&m, "wrapped", &[I(65529)])),
+        trap_kind(run(dispatch, &m, "wrapped", &[I(65529)])),
         TrapKind::MemoryOutOfBounds
     );
-    assert_eq!(run(&m, "indexed", &[I(65534), I(1)]).unwrap(), [I(200)]);
     assert_eq!(
-        trap_kind(run(&m, "indexed", &[I(65535), I(1)])),
+        run(dispatch, &m, "indexed", &[I(65534), I(1)]).unwrap(),
+        [I(200)]
+    );
+    assert_eq!(
+        trap_kind(run(dispatch, &m, "indexed", &[I(65535), I(1)])),
         TrapKind::MemoryOutOfBounds
     );
-    assert_eq!(run(&m, "absolute", &[L(-3)]).unwrap(), [L(-3)]);
+    assert_eq!(run(dispatch, &m, "absolute", &[L(-3)]).unwrap(), [L(-3)]);
     // Reads the zeroed words up to the last one, then one past the end.
-    assert_eq!(run(&m, "advancing", &[I(65520)]).unwrap(), [I(0)]);
+    assert_eq!(run(dispatch, &m, "advancing", &[I(65520)]).unwrap(), [I(0)]);
     assert_eq!(
-        trap_kind(run(&m, "advancing", &[I(65532)])),
+        trap_kind(run(dispatch, &m, "advancing", &[I(65532)])),
         TrapKind::MemoryOutOfBounds
     );
-    assert_eq!(run(&m, "bulk", &[I(65536 - 40), I(40)]).unwrap(), [I(7)]);
     assert_eq!(
-        trap_kind(run(&m, "bulk", &[I(65536 - 40), I(41)])),
+        run(dispatch, &m, "bulk", &[I(65536 - 40), I(40)]).unwrap(),
+        [I(7)]
+    );
+    assert_eq!(
+        trap_kind(run(dispatch, &m, "bulk", &[I(65536 - 40), I(41)])),
         TrapKind::MemoryOutOfBounds
     );
 }
@@ -97,11 +144,10 @@ fn memory_accesses_at_the_edges() {
 /// Recursion with wide frames grows the value stack several times while frames below are
 /// live (the stack moves: the interpreter must re-derive its pointers), and the results come
 /// back through every frame.
-#[test]
-fn value_stack_grows_under_live_frames() {
+fn value_stack_grows_under_live_frames(dispatch: Dispatch) {
     let locals = " i64".repeat(40);
     let m = module(
-        &Config::default(),
+        &config(dispatch),
         &format!(
             r#"(module
             (func $down (export "down") (param i32) (result i64) (local{locals})
@@ -112,14 +158,16 @@ fn value_stack_grows_under_live_frames() {
                         (call $down (i32.sub (local.get 0) (i32.const 1))))))))"#
         ),
     );
-    assert_eq!(run(&m, "down", &[I(120)]).unwrap(), [L(120 * 121 / 2)]);
+    assert_eq!(
+        run(dispatch, &m, "down", &[I(120)]).unwrap(),
+        [L(120 * 121 / 2)]
+    );
 }
 
 /// `memory.grow` while running moves the memory; accesses after it reach the new pages.
-#[test]
-fn memory_grows_while_running() {
+fn memory_grows_while_running(dispatch: Dispatch) {
     let m = module(
-        &Config::default(),
+        &config(dispatch),
         r#"(module (memory 1 4)
             (func (export "grow") (result i32)
                 (i32.store (i32.const 65532) (i32.const 5))
@@ -127,7 +175,7 @@ fn memory_grows_while_running() {
                 (i32.store (i32.const 196604) (i32.const 6))
                 (i32.add (i32.load (i32.const 65532)) (i32.load (i32.const 196604)))))"#,
     );
-    assert_eq!(run(&m, "grow", &[]).unwrap(), [I(11)]);
+    assert_eq!(run(dispatch, &m, "grow", &[]).unwrap(), [I(11)]);
 }
 
 fn poke(caller: &mut Caller<'_, u32>, args: &[Value], _: &mut [Value]) -> Result<(), Trap> {
@@ -146,9 +194,8 @@ fn poke(caller: &mut Caller<'_, u32>, args: &[Value], _: &mut [Value]) -> Result
 
 /// A host function borrows the store's data and the caller's memory between wasm frames, at
 /// several depths; the frames and memory pointers stay valid around it.
-#[test]
-fn host_calls_between_live_frames() {
-    let config = Config::default();
+fn host_calls_between_live_frames(dispatch: Dispatch) {
+    let config = config(dispatch);
     let m = module(
         &config,
         r#"(module
@@ -175,11 +222,10 @@ fn host_calls_between_live_frames() {
 /// Indirect calls, `br_table`, `select`, fused compare-and-branch and counted-loop back edges
 /// with a small interrupt interval, so that refuelling and the interrupt hook run inside
 /// loops and calls; then the hook stops a run there, which leaves the store usable.
-#[test]
-fn control_flow_and_refuelling() {
+fn control_flow_and_refuelling(dispatch: Dispatch) {
     let config = Config {
         interrupt_interval: 16,
-        ..Config::default()
+        ..config(dispatch)
     };
     let m = module(
         &config,
@@ -242,9 +288,8 @@ fn control_flow_and_refuelling() {
 }
 
 /// A trap unwinds a stack of frames; the next invocation on the same store starts clean.
-#[test]
-fn traps_unwind_and_the_store_stays_usable() {
-    let config = Config::default();
+fn traps_unwind_and_the_store_stays_usable(dispatch: Dispatch) {
+    let config = config(dispatch);
     let m = module(
         &config,
         r#"(module (memory 1)

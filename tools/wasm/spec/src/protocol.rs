@@ -336,7 +336,7 @@ mod tests {
         backend.finish().unwrap();
         assert_eq!(held(&local), (0, 0));
 
-        let mut engine = LocalBackend::new().unwrap();
+        let mut engine = LocalBackend::new(wasm_engine::Dispatch::Match).unwrap();
         let direct = run(&script, &mut engine);
         assert_eq!(
             (direct.passed, direct.failed, direct.skipped),

@@ -506,6 +506,12 @@ fn compare(bytes: &[u8], u: &mut Args<'_>) -> Result<(), Inconclusive> {
         max_value_stack: 1 << 16,
         max_call_depth: 1000,
         fuel: Some(ENGINE_FUEL),
+        // Both of the interpreter's dispatches, half of the modules each.
+        dispatch: if bytes.len() % 2 == 0 {
+            engine::Dispatch::Match
+        } else {
+            engine::Dispatch::Threaded
+        },
         ..engine::Config::default()
     };
 

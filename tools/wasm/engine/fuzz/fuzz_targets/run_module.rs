@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wasm_engine::{Config, Extern, Module, Store, Value};
+use wasm_engine::{Config, Dispatch, Extern, Module, Store, Value};
 
 fuzz_target!(|data: &[u8]| {
     let config = Config {
@@ -15,6 +15,12 @@ fuzz_target!(|data: &[u8]| {
         max_memory_pages: 16,
         max_table_elements: 4096,
         fuel: Some(20_000),
+        // Both of the interpreter's dispatches, half of the inputs each.
+        dispatch: if data.len() % 2 == 0 {
+            Dispatch::Match
+        } else {
+            Dispatch::Threaded
+        },
         ..Config::default()
     };
     let Ok(module) = Module::new(&config, data) else {
