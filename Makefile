@@ -17,7 +17,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/cargo-target
 CARGO_FLAGS := --manifest-path $(TOOLS)/Cargo.toml --locked
 
 .PHONY: help setup tree kernel tools vm vm-test kunit kunit-um patches \
-	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu fuzz miri demo check bench \
+	check-patches lint docs host-test spec spec-kernel spec-kernel-fpu spec-kernel-threaded fuzz miri demo check bench \
 	bench-report bench-smoke bench-kernel check-debug check-connector-m check-arm64 \
 	check-bisect
 
@@ -40,6 +40,7 @@ help:
 	@echo 'make spec          the official WebAssembly 2.0 testsuite on the host engine'
 	@echo 'make spec-kernel   the same testsuite through the protocol, in the kernel (VM)'
 	@echo 'make spec-kernel-fpu  the same with wasm.fpu=1 (float arithmetic on the FPU)'
+	@echo 'make spec-kernel-threaded  the same with wasm.threaded=1 (a call per instruction)'
 	@echo 'make fuzz          bounded cargo-fuzz runs (FUZZ_SECONDS each, default 20)'
 	@echo 'make miri          the engine'"'"'s unsafe interpreter core under Miri (nightly toolchain)'
 	@echo 'make bench         the benchmarks on this engine, wasmi, wasm3, wasmtime and native;'
@@ -113,6 +114,8 @@ spec: setup
 	@$(CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec
 	@echo '==> spec: again, built as the kernel builds the engine: without jump tables (the tiered dispatch), integer square roots'
 	@$(NOJT_CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec --no-default-features
+	@echo '==> spec: again, built the same, with the threaded dispatch (wasm.dispatch=threaded in the kernel)'
+	@$(NOJT_CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec --no-default-features -- --dispatch threaded
 
 spec-kernel: kernel tools
 	@$(S)/vm.sh 'wasm-spec --backend kernel'
@@ -120,6 +123,9 @@ spec-kernel: kernel tools
 # The same with float arithmetic on the FPU (wasm.fpu=1): bit-exact or it fails.
 spec-kernel-fpu: kernel tools
 	@VM_APPEND=wasm.fpu=1 $(S)/vm.sh 'dmesg | grep "wasm: .*float arithmetic on the FPU" && wasm-spec --backend kernel'
+
+spec-kernel-threaded: kernel tools
+	@VM_APPEND=wasm.threaded=1 $(S)/vm.sh 'dmesg | grep "wasm: .*threaded dispatch" && wasm-spec --backend kernel'
 
 FUZZ_SECONDS ?= 20
 fuzz: setup
@@ -156,5 +162,5 @@ check-bisect: tree
 demo: kernel tools
 	@$(S)/demo.sh
 
-check: host-test spec bench-smoke fuzz miri check-patches docs lint kunit vm-test spec-kernel spec-kernel-fpu
+check: host-test spec bench-smoke fuzz miri check-patches docs lint kunit vm-test spec-kernel spec-kernel-fpu spec-kernel-threaded
 	@echo 'check: all passed'

@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 use kernel::prelude::*;
-use wasm_engine::{Config, Error, Module, Store, Trap, TrapKind, Value};
+use wasm_engine::{Config, Dispatch, Error, Module, Store, Trap, TrapKind, Value};
 
 #[path = "testdata/crc32.rs"]
 mod crc32;
@@ -141,8 +141,22 @@ fn func<'a>(params: &'a [u8], results: &'a [u8], body: &'a [u8]) -> Func<'a> {
     }
 }
 
-/// Instantiates `bytes` and calls its export `name`.
+/// Instantiates `bytes` and calls its export `name`, once with each of the interpreter's
+/// dispatches; checks that both give the same results or trap alike (kind and place), and
+/// returns the result.
 fn run_with(config: Config, bytes: &[u8], name: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let threaded = Config {
+        dispatch: Dispatch::Threaded,
+        ..config.clone()
+    };
+    let other = run_once(threaded, bytes, name, args);
+    let result = run_once(config, bytes, name, args);
+    assert_eq!(result, other);
+    result
+}
+
+/// Instantiates `bytes` and calls its export `name`.
+fn run_once(config: Config, bytes: &[u8], name: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
     let module = Module::new(&config, bytes)?;
     let mut store = Store::new(config, ());
     let instance = store.instantiate(&alloc::sync::Arc::new(module), &[])?;

@@ -32,7 +32,9 @@ use kernel::{
     },
     time::Instant,
 };
-use wasm_engine::{Config, Error as EngineError, Extern, ExternKind, Module, Store, TrapKind};
+use wasm_engine::{
+    Config, Dispatch, Error as EngineError, Extern, ExternKind, Module, Store, TrapKind,
+};
 
 /// The flags of an upload's data, whose size the client chooses (up to the module size
 /// limit): charged to its memory cgroup, and failing rather than invoking the cgroup's OOM
@@ -55,6 +57,8 @@ pub(crate) struct Limits {
     /// Most bytes a link group (its instances' memories, tables, globals and stacks) may
     /// hold.
     pub(crate) max_group_bytes: usize,
+    /// How the interpreter dispatches (the `threaded` module parameter).
+    pub(crate) dispatch: Dispatch,
 }
 
 /// Uploads in progress at once; an upload idle for [`UPLOAD_IDLE_MS`] is dropped when a new
@@ -177,6 +181,7 @@ impl Service {
             max_module_size: limits.max_module_len as usize,
             max_store_bytes: limits.max_group_bytes,
             max_instance_bytes: limits.max_group_bytes,
+            dispatch: limits.dispatch,
             ..Config::default()
         };
         Ok((

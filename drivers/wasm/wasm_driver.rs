@@ -7,6 +7,7 @@
 //! modules over the netlink Connector API; see `Documentation/wasm/`.
 
 use kernel::{connector, prelude::*};
+use wasm_engine::Dispatch;
 
 mod attach;
 mod float_unit;
@@ -53,6 +54,11 @@ module! {
             default: 0,
             description: "1: float arithmetic on the FPU (x86_64); 0: soft float",
         },
+        threaded: u32 {
+            default: 0,
+            description: "1: a call per wasm instruction instead of a match (faster unless \
+                indirect calls are mitigated); 0: match",
+        },
     },
 }
 
@@ -91,6 +97,11 @@ impl kernel::Module for WasmModule {
             pr_err!("malformed version {VERSION:?}\n");
             return Err(EINVAL);
         };
+        let dispatch = if module_parameters::threaded.value() != 0 {
+            Dispatch::Threaded
+        } else {
+            Dispatch::Match
+        };
         let limits = service::Limits {
             max_module_len: module_parameters::max_module_kib
                 .value()
@@ -101,6 +112,7 @@ impl kernel::Module for WasmModule {
             max_handles: module_parameters::max_handles.value() as usize,
             max_group_bytes: (module_parameters::max_group_mib.value() as usize)
                 .saturating_mul(1 << 20),
+            dispatch,
         };
         let (service, reaper) = service::Service::new(limits)?;
         let reaper = KBox::pin_init(connector::ReleaseNotifier::new(reaper), GFP_KERNEL)?;
@@ -110,10 +122,14 @@ impl kernel::Module for WasmModule {
             GFP_KERNEL,
         )?;
         pr_info!(
-            "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}}, {})\n",
+            "WebAssembly runtime {major}.{minor}.{patch} loaded (connector {{{}, {}}}, {}, {})\n",
             id.idx,
             id.val,
-            float_unit::describe()
+            float_unit::describe(),
+            match dispatch {
+                Dispatch::Match => "match dispatch",
+                Dispatch::Threaded => "threaded dispatch",
+            }
         );
         Ok(WasmModule {
             _service: service,
