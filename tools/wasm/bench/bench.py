@@ -56,7 +56,8 @@ BENCHMARKS = [
 # the benchmark is reported, but left out of the geometric means.
 NOT_IN_GEOMEAN = {"hostcall"}
 
-RUNTIMES = ["native", "engine", "engine-a32", "engine-nojt", "wasmi", "wasm3", "wasmtime"]
+RUNTIMES = ["native", "engine", "engine-a32", "engine-nojt", "engine-threaded", "wasmi", "wasm3",
+            "wasmtime"]
 LABELS = {
     "native": "native (gcc -O2)",
     "engine": "this engine",
@@ -67,6 +68,9 @@ LABELS = {
     # the tiered dispatch): what the kernel's dispatch costs on this CPU, which the VM's
     # emulated CPU cannot tell (see evaluation-kernel.rst).
     "engine-nojt": "engine, no jump tables",
+    # That build with the call-threaded dispatch (the driver's threaded=1): what the kernel
+    # gets where indirect calls are plain instructions (no retpolines or return thunks).
+    "engine-threaded": "engine, no JT, threaded",
     "wasmi": "wasmi",
     "wasm3": "wasm3",
     "wasmtime": "wasmtime (JIT)",
@@ -76,6 +80,7 @@ COLOURS = {
     "engine": "#d62728",
     "engine-a32": "#ff9896",
     "engine-nojt": "#8c564b",
+    "engine-threaded": "#e377c2",
     "wasmi": "#1f77b4",
     "wasm3": "#2ca02c",
     "wasmtime": "#9467bd",
@@ -168,6 +173,8 @@ def runner_argv(runtime, build_dir, name, n):
         return [env("BENCH_ENGINE_A32"), wasm, str(n)]
     if runtime == "engine-nojt":
         return [env("BENCH_ENGINE_NOJT"), wasm, str(n)]
+    if runtime == "engine-threaded":
+        return [env("BENCH_ENGINE_NOJT"), "--threaded", wasm, str(n)]
     if runtime == "wasmi":
         return [env("BENCH_WASMI"), "run", "--compilation-mode", "eager",
                 "--invoke", "run", wasm, str(n)]
@@ -460,7 +467,8 @@ def report(data):
     for kind, label in (("all", "geomean"), ("compute", "geomean, compute")):
         rows.append([label, "", ""]
                     + [fmt_ratio(geo[(rt, "wasmi", kind)]) for rt in vs_wasmi])
-    short = {"engine": "engine", "engine-a32": "aligned", "engine-nojt": "no JT"}
+    short = {"engine": "engine", "engine-a32": "aligned", "engine-nojt": "no JT",
+             "engine-threaded": "threaded"}
     t_wasmi = rst_table(["benchmark", "wasmi ms", "engine ms"]
                         + [f"{short.get(rt, rt)} / wasmi" for rt in vs_wasmi], rows)
 
@@ -481,7 +489,8 @@ def report(data):
     svg_bars(os.path.join(DOC_DIR, "evaluation-wasmi.svg"),
              "This engine's CPU time relative to wasmi's; lower is faster",
              names, [(LABELS[rt], COLOURS[rt], {b: ratio[(b, rt, "wasmi")] for b in names})
-                     for rt in ("engine", "engine-a32", "engine-nojt") if rt in present],
+                     for rt in ("engine", "engine-a32", "engine-nojt", "engine-threaded")
+                     if rt in present],
              "engine time / wasmi time (dashed: 1.0 and 1.5)", False,
              marks=[(1.0, COLOURS["wasmi"]), (1.5, "#999999")])
 
@@ -499,6 +508,13 @@ def report(data):
                                                / ratio[(b, "engine", "wasmi")]
                                                for b in counted]))
                             if "engine-nojt" in present else "not measured"),
+        "GEO_THREADED_WASMI": (fmt_ratio(geo[("engine-threaded", "wasmi", "all")])
+                               if "engine-threaded" in present else "not measured"),
+        "GEO_THREADED_NOJT": (fmt_ratio(geomean([ratio[(b, "engine-threaded", "wasmi")]
+                                                 / ratio[(b, "engine-nojt", "wasmi")]
+                                                 for b in counted]))
+                              if {"engine-threaded", "engine-nojt"} <= present
+                              else "not measured"),
         "GEO_WASMI_NATIVE": fmt_ratio(geo[("wasmi", "native", "all")]),
         "GEO_WASM3_NATIVE": fmt_ratio(geo[("wasm3", "native", "all")]),
         "GEO_WASMTIME_NATIVE": fmt_ratio(geo[("wasmtime", "native", "all")]),

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `wasm-bench FILE.wasm N`: the engine's benchmark runner.
+//! `wasm-bench [--threaded] FILE.wasm N`: the engine's benchmark runner.
 //!
 //! Loads a benchmark module (see `c/bench.h`), instantiates it, calls its export
 //! `run(N)` once and prints the result and the CPU time of that call in nanoseconds:
 //! `RESULT CPU_NS`, the output of every runner in `bench.py`. What is timed is the call
 //! alone: process start, validation, translation and instantiation are not, as for the
-//! native, wasm3 and wasmtime runners.
+//! native, wasm3 and wasmtime runners. `--threaded` runs the interpreter with its call-threaded
+//! dispatch (`wasm_engine::Dispatch::Threaded`).
 //!
 //! The store is set up as the kernel driver sets it up, with an interrupt hook, so the
 //! engine's interrupt checks run at their usual intervals; the hook itself does nothing.
@@ -15,8 +16,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use wasm_engine::{
-    Caller, Config, Error, Extern, FuncType, InterruptHook, Module, Store, Trap, TrapKind, ValType,
-    Value,
+    Caller, Config, Dispatch, Error, Extern, FuncType, InterruptHook, Module, Store, Trap,
+    TrapKind, ValType, Value,
 };
 
 /// The interrupt hook: where the kernel would call `cond_resched()` and look for signals.
@@ -73,9 +74,12 @@ pub struct Bench {
 
 impl Bench {
     /// Validates, translates and instantiates `wasm`, linking the imports a benchmark may
-    /// have.
-    pub fn new(wasm: &[u8]) -> Result<Self, Error> {
-        let config = Config::default();
+    /// have, for the interpreter's `dispatch`.
+    pub fn new(wasm: &[u8], dispatch: Dispatch) -> Result<Self, Error> {
+        let config = Config {
+            dispatch,
+            ..Config::default()
+        };
         let module = Arc::new(Module::new(&config, wasm)?);
         let mut store = Store::new(config, ());
         store.set_interrupt_hook(Box::new(Hook));
@@ -111,9 +115,15 @@ impl Bench {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let (Some(file), Some(n), None) = (args.get(1), args.get(2), args.get(3)) else {
-        eprintln!("usage: wasm-bench FILE.wasm N");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let dispatch = if args.first().is_some_and(|a| a == "--threaded") {
+        args.remove(0);
+        Dispatch::Threaded
+    } else {
+        Dispatch::Match
+    };
+    let (Some(file), Some(n), None) = (args.first(), args.get(1), args.get(2)) else {
+        eprintln!("usage: wasm-bench [--threaded] FILE.wasm N");
         return ExitCode::from(2);
     };
     let Ok(n) = n.parse::<u32>() else {
@@ -127,7 +137,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = Bench::new(&wasm).and_then(|mut bench| {
+    let result = Bench::new(&wasm, dispatch).and_then(|mut bench| {
         let start = cpu_ns();
         let result = bench.run(n)?;
         Ok((result, cpu_ns().saturating_sub(start)))
@@ -161,9 +171,11 @@ mod tests {
                         (i32.add (i32.load (i32.const 16)) (i32.load (i32.const 20))))))"#,
         )
         .unwrap();
-        let mut bench = Bench::new(&wasm).unwrap();
-        assert_eq!(bench.run(100).unwrap(), 107);
-        assert_eq!(bench.run(u32::MAX).unwrap(), 6);
+        for dispatch in [Dispatch::Match, Dispatch::Threaded] {
+            let mut bench = Bench::new(&wasm, dispatch).unwrap();
+            assert_eq!(bench.run(100).unwrap(), 107);
+            assert_eq!(bench.run(u32::MAX).unwrap(), 6);
+        }
     }
 
     #[test]
@@ -173,7 +185,10 @@ mod tests {
                 local.get 0))"#,
         )
         .unwrap();
-        assert!(matches!(Bench::new(&wasm), Err(Error::Link(_))));
+        assert!(matches!(
+            Bench::new(&wasm, Dispatch::Match),
+            Err(Error::Link(_))
+        ));
     }
 
     #[test]
