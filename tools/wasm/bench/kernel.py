@@ -406,6 +406,16 @@ def host_nojt_sentence():
     if not ratios:
         return ""
     geo = bench.geomean(ratios)
+    threaded = [med[(b, "engine-threaded")] / med[(b, "engine")]
+                for b, _, _, _, _ in bench.BENCHMARKS
+                if (b, "engine-threaded") in med and (b, "engine") in med
+                and b not in bench.NOT_IN_GEOMEAN and b not in FLOAT]
+    threaded_clause = (
+        f"; with the call-threaded dispatch (the driver's ``threaded=1``, \"engine, no JT, "
+        f"threaded\"), **{bench.geomean(threaded):.2f}** times. That dispatch makes an "
+        "indirect call per instruction, which this VM's guest kernel sends through "
+        "retpolines: there it is slower than the tree, and the runs above use the tree"
+        if threaded else "")
     return textwrap.fill(
         "A real CPU pays for the comparisons in cycles and mispredictions, not in "
         "blocks, and does not care where pages begin. The host suite of "
@@ -413,7 +423,7 @@ def host_nojt_sentence():
         f"\"engine, no jump tables\" column, run of {host['date']}): on integer code it "
         f"takes **{geo:.2f}** times the time of the engine built with jump tables, a "
         "better estimate of the kernel's dispatch cost outside an emulator than the "
-        "ratios above.", 72)
+        f"ratios above{threaded_clause}.", 72)
 
 
 def count_section(data, rows, geo):
