@@ -114,7 +114,7 @@ spec: setup
 	@$(CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec
 	@echo '==> spec: again, built as the kernel builds the engine: without jump tables (the tiered dispatch), integer square roots'
 	@$(NOJT_CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec --no-default-features
-	@echo '==> spec: again, built the same, with the threaded dispatch (wasm.dispatch=threaded in the kernel)'
+	@echo '==> spec: again, built the same, with the threaded dispatch (wasm.threaded=1 in the kernel)'
 	@$(NOJT_CARGO) run -q --release $(CARGO_FLAGS) -p wasm-spec --no-default-features -- --dispatch threaded
 
 spec-kernel: kernel tools
