@@ -218,7 +218,6 @@ macro_rules! ops {
         /// the discriminant of `Op::X`. The interpreter's threaded dispatch tells its handlers
         /// apart by it (see [`crate::exec`]).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        #[allow(dead_code)]
         #[repr(u16)]
         pub(crate) enum Kind {
             $($n,)*

@@ -2298,14 +2298,14 @@ macro_rules! handler_row {
     };
 }
 
-/// Room for every instruction's handler: a power of two, so that masking the index proves it
-/// in bounds.
-const HANDLER_SLOTS: usize = 32 * 16;
-const _: () = assert!(Op::KINDS <= HANDLER_SLOTS);
+/// Rows of 16 handlers: room for every instruction's, and a power of two, so that masking the
+/// row index proves it in bounds.
+const HANDLER_ROWS: usize = 32;
+const _: () = assert!(HANDLER_ROWS.is_power_of_two() && Op::KINDS <= HANDLER_ROWS * 16);
 
 impl<'s, T: 'static, M: ModuleRef, F: FloatUnit> Cx<'s, T, M, F> {
     /// The handler of each discriminant, in rows of 16.
-    const HANDLERS: [[Handler<'s, T, M, F>; 16]; 32] = [
+    const HANDLERS: [[Handler<'s, T, M, F>; 16]; HANDLER_ROWS] = [
         handler_row!(0),
         handler_row!(1),
         handler_row!(2),
@@ -2369,7 +2369,8 @@ fn execute_threaded<T: 'static, M: ModuleRef, F: FloatUnit>(
     loop {
         // SAFETY: invariant 1.
         let d = discriminant(unsafe { &*ip });
-        (ip, fp) = Cx::<T, M, F>::HANDLERS[(d >> 4) & 31][d & 15](ip, fp, &mut regs, cx);
+        let row = (d >> 4) & (HANDLER_ROWS - 1);
+        (ip, fp) = Cx::<T, M, F>::HANDLERS[row][d & 15](ip, fp, &mut regs, cx);
         if ip.is_null() {
             break;
         }
