@@ -399,17 +399,19 @@ def host_nojt_sentence():
     except OSError:
         return ""
     _, med, _, _, _ = bench.summarise(host)
-    ratios = [med[(b, "engine-nojt")] / med[(b, "engine")]
-              for b, _, _, _, _ in bench.BENCHMARKS
-              if (b, "engine-nojt") in med and (b, "engine") in med
-              and b not in bench.NOT_IN_GEOMEAN and b not in FLOAT]
+
+    def integer_ratios(runtime):
+        """`runtime`'s time over the engine's, per integer benchmark it ran."""
+        return [med[(b, runtime)] / med[(b, "engine")]
+                for b, _, _, _, _ in bench.BENCHMARKS
+                if (b, runtime) in med and (b, "engine") in med
+                and b not in bench.NOT_IN_GEOMEAN and b not in FLOAT]
+
+    ratios = integer_ratios("engine-nojt")
     if not ratios:
         return ""
     geo = bench.geomean(ratios)
-    threaded = [med[(b, "engine-threaded")] / med[(b, "engine")]
-                for b, _, _, _, _ in bench.BENCHMARKS
-                if (b, "engine-threaded") in med and (b, "engine") in med
-                and b not in bench.NOT_IN_GEOMEAN and b not in FLOAT]
+    threaded = integer_ratios("engine-threaded")
     threaded_clause = (
         f"; with the call-threaded dispatch (the driver's ``threaded=1``, \"engine, no JT, "
         f"threaded\"), **{bench.geomean(threaded):.2f}** times. That dispatch makes an "
